@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Set up everything the project needs, idempotently: a venv in .venv with the pinned requirements,
+# the package itself (editable), and Debian's Chromium for the docs-site browser test when we may install it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DVC_NO_ANALYTICS=1
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+stamp=.venv/.requirements.sha
+want=$(cat requirements.txt pyproject.toml | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+  .venv/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
+  echo "$want" > "$stamp"
+fi
+# Chromium renders the docs site in tests/test_docs_site.py; install it where we are root and apt exists.
+if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+   && [ -z "${TTSR_NO_APT:-}" ]; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+    || echo "warning: could not install chromium; the docs browser test will be skipped" >&2
+fi
