@@ -23,6 +23,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                      'ttsr/archs/attention.py'),
                                       'ttsr.archs.attention.SearchTransfer._patches': ( 'archs.attention.html#searchtransfer._patches',
                                                                                         'ttsr/archs/attention.py'),
+                                      'ttsr.archs.attention.SearchTransfer._search_transfer': ( 'archs.attention.html#searchtransfer._search_transfer',
+                                                                                                'ttsr/archs/attention.py'),
                                       'ttsr.archs.attention.SearchTransfer.forward': ( 'archs.attention.html#searchtransfer.forward',
                                                                                        'ttsr/archs/attention.py'),
                                       'ttsr.archs.attention.SearchTransfer.reduce': ( 'archs.attention.html#searchtransfer.reduce',
