@@ -1,0 +1,247 @@
+"""The DVC pipeline and its parameters: every experiment loads, every stage lists exactly the params it reads,
+the stage wiring matches params.yaml, `dvc stage list` works, and the report templates render from stage outputs."""
+from __future__ import annotations
+import copy, json, os, subprocess, sys
+from pathlib import Path
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT/'tools'))
+PARAMS = yaml.safe_load((ROOT/'params.yaml').read_text())
+DVC = yaml.safe_load((ROOT/'dvc.yaml').read_text())
+NAMES = list(PARAMS['experiments'])
+VARS = {k: v for d in DVC.get('vars', []) if isinstance(d, dict) for k, v in d.items()}
+THESIS = ['exp0_rec', 'exp0_all', 'exp1_ttsr', 'exp2_emb1152', 'exp2_emb576', 'exp2_emb288', 'exp3_soft', 'exp4_proj',
+          'exp5_inpaint', 'exp6_transfer']
+
+
+def _dvc_bin() -> str:
+    exe = Path(sys.executable).parent/'dvc'
+    return str(exe) if exe.exists() else 'dvc'
+
+
+# ------------------------------------------------------------------------------------------------- params.yaml
+def test_all_thesis_experiments_declared():
+    assert NAMES == THESIS
+
+
+@pytest.mark.parametrize('profile', ['demo', 'paper'])
+def test_every_experiment_loads(profile):
+    from ttsr.experiment import load_experiment
+    for n in NAMES:
+        e = load_experiment(PARAMS, n, profile=profile)
+        assert e.name == n and e.description
+
+
+def test_profiles_match_the_thesis():
+    from ttsr.experiment import load_experiment
+    p = {n: load_experiment(PARAMS, n, profile='paper') for n in NAMES}
+    e1 = p['exp1_ttsr']
+    assert (e1.data.crop_size, e1.train.batch_size, e1.train.warmup_epochs, e1.train.epochs) == (256, 20, 10, 500)
+    assert (e1.loss.rec_w, e1.loss.per_w, e1.loss.adv_w) == (1.0, 0.01, 0.01)
+    assert (e1.train_set, e1.test_set, e1.model.lr_sr_residual) == ('srraw', 'ffhq', False)
+    assert [p[n].model.embedding_dim for n in ('exp1_ttsr', 'exp2_emb1152', 'exp2_emb576', 'exp2_emb288')] == [2304, 1152, 576, 288]
+    assert [p[n].train.batch_size for n in ('exp2_emb1152', 'exp2_emb576', 'exp2_emb288')] == [22, 24, 28]   # Table 6.4
+    assert p['exp3_soft'].model.attention == 'soft' and p['exp4_proj'].model.trainable_projections
+    assert (p['exp5_inpaint'].test_set, p['exp5_inpaint'].init_from) == ('ffhq_nooverlap', 'exp1_ttsr')
+    assert p['exp6_transfer'].init_from in ('exp0_rec', 'exp0_all')
+    # Exp 0: the reference implementation's CUFED recipes
+    assert (p['exp0_rec'].train_set, p['exp0_rec'].train.batch_size, p['exp0_rec'].train.epochs, p['exp0_rec'].loss.adv_w) == ('cufed', 9, 200, 0.0)
+    assert (p['exp0_all'].train.warmup_epochs, p['exp0_all'].train.epochs, p['exp0_all'].loss.adv_w) == (2, 50, 0.001)
+    d = load_experiment(PARAMS, 'exp1_ttsr', profile='demo')
+    assert d.model.n_feats < 64 and d.data.crop_size < 256 and d.model.lr_sr_residual
+
+
+def test_switching_profile_is_one_edit():
+    text = (ROOT/'params.yaml').read_text()
+    assert text.count('\nprofile: demo\n') == 1, "params.yaml must hold exactly one top-level `profile: demo` line"
+    from ttsr.experiment import load_experiment
+    paper = yaml.safe_load(text.replace('\nprofile: demo\n', '\nprofile: paper\n'))
+    assert load_experiment(paper, 'exp1_ttsr').data.crop_size == 256
+
+
+# ------------------------------------------------------------------------------------------------- dvc.yaml wiring
+def test_wiring_matches_params():
+    from ttsr.experiment import load_experiment
+    assert list(VARS['evaluation']) == NAMES, 'every experiment is evaluated and reported'
+    for n in NAMES:
+        e = load_experiment(PARAMS, n)
+        run = VARS['evaluation'][n]['run']
+        if n in VARS['training']:
+            assert run == n, f'{n} trains, so it evaluates its own run'
+            init = VARS['training'][n]['init']
+            if e.init_from: assert init == f'runs/{e.init_from}/checkpoints/final.pt', n
+            else: assert init == 'ttsr/archs', n
+        else:
+            assert e.init_from and run == e.init_from, f'{n} has no training: it must evaluate its init_from run'
+    assert 'exp5_inpaint' not in VARS['training']
+
+
+def _flatten(d, prefix=''):
+    "Leaf paths of a nested dict; empty dicts count as leaves."
+    if isinstance(d, dict) and d:
+        for k, v in d.items(): yield from _flatten(v, f'{prefix}.{k}' if prefix else k)
+    else: yield prefix, d
+
+
+def _perturbed(value):
+    "A different value of the same type (None -> a string)."
+    if isinstance(value, bool): return not value
+    if isinstance(value, int): return value + 4
+    if isinstance(value, float): return value * 0.5 + 0.125
+    if isinstance(value, str): return value + '_x'
+    if isinstance(value, list): return [_perturbed(v) for v in value] if value else [1]
+    if value is None: return 'data/other'
+    return value
+
+
+STRINGS = sorted({v for _, v in _flatten(PARAMS) if isinstance(v, str)})
+
+
+def _set(d, path, value):
+    keys = path.split('.')
+    for k in keys[:-1]: d = d[k]
+    d[keys[-1]] = value
+
+
+# What each stage's code reads from the merged experiment (ttsr.train / ttsr.evaluate / the report template).
+VIEWS = {'train': ('train_set', 'init_from', 'model', 'data', 'loss', 'train'),
+         'evaluate': ('description', 'test_set', 'init_from', 'data', 'evaluate')}
+
+
+def _view(params, name, fields):
+    from ttsr.config import to_dict
+    from ttsr.experiment import load_experiment
+    try: e = load_experiment(params, name)
+    except Exception as ex: return ('error', type(ex).__name__)
+    d = to_dict(e)
+    return {f: d[f] for f in fields}
+
+
+def _listed(stage:str, name:str) -> list[str]:
+    return [p.replace('${key}', name).replace('${profile}', PARAMS['profile']) for p in DVC['stages'][stage]['do']['params']]
+
+
+@pytest.mark.parametrize('stage', ['train', 'evaluate'])
+def test_stage_params_cover_what_the_stage_reads(stage):
+    "Changing any params.yaml value a stage does not list must leave what that stage reads unchanged."
+    names = list(VARS['training'] if stage == 'train' else VARS['evaluation'])
+    leaves = list(_flatten(PARAMS))
+    for n in names:
+        listed = _listed(stage, n)
+        base = _view(PARAMS, n, VIEWS[stage])
+        for path, value in leaves:
+            if any(path == p or path.startswith(p + '.') for p in listed): continue
+            if isinstance(value, dict): continue
+            # a changed value that still loads (a Literal field needs one of its allowed values)
+            for candidate in [_perturbed(value)] + [s for s in STRINGS if s != value and isinstance(value, (str, type(None)))]:
+                p2 = copy.deepcopy(PARAMS)
+                _set(p2, path, candidate)
+                view = _view(p2, n, VIEWS[stage])
+                if not (isinstance(view, tuple) and view[0] == 'error'): break
+            else: continue                          # no valid change found: nothing to compare
+            assert view == base, f'{stage}@{n} reads {path} but does not list it in dvc.yaml'
+
+
+@pytest.mark.parametrize('stage', ['train', 'evaluate'])
+def test_stage_params_exist_and_stay_within_the_stage(stage):
+    "Every listed key exists (DVC fails on missing ones) and none names a section the stage does not read."
+    names = list(VARS['training'] if stage == 'train' else VARS['evaluation'])
+    unread = {'train': ('evaluate', 'test_set', 'description'), 'evaluate': ('.loss', '.train', 'train_set')}[stage]
+    for n in names:
+        for p in _listed(stage, n):
+            d = PARAMS
+            for k in p.split('.'):
+                assert isinstance(d, dict) and k in d, f'{stage}@{n}: params key {p} missing from params.yaml'
+                d = d[k]
+            assert not any(p.endswith(u) for u in unread), f'{stage}@{n} lists {p}, which it does not read'
+
+
+def test_editing_one_experiment_touches_only_its_chain():
+    "The params one experiment's entry holds are listed by that experiment's stages only."
+    for stage in ('train', 'evaluate', 'report'):
+        group = VARS['training'] if stage == 'train' else VARS['evaluation']
+        for n in group:
+            for p in _listed(stage, n):
+                others = [m for m in NAMES if m != n and (f'experiments.{m}' == p or p.startswith(f'experiments.{m}.'))]
+                assert not others, f'{stage}@{n} lists {p} of another experiment'
+
+
+def test_metrics_and_plots_are_small_and_in_git():
+    for stage in ('train', 'evaluate'):
+        for m in DVC['stages'][stage]['do']['metrics']:
+            (path, opts), = m.items()
+            assert opts.get('cache') is False, path
+    (plots,), = [[p for p in DVC['stages']['train']['do']['plots']]]
+    (path, opts), = plots.items()
+    assert opts.get('cache') is False and 'live/plots' in path
+    summary_deps = set(DVC['stages']['summary']['deps'])
+    assert {f'results/{n}/metrics.json' for n in NAMES} <= summary_deps
+
+
+def test_dvc_stage_list():
+    out = subprocess.run([_dvc_bin(), 'stage', 'list'], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, 'DVC_NO_ANALYTICS': '1'})
+    assert out.returncode == 0, out.stderr
+    stages = {line.split()[0] for line in out.stdout.splitlines() if line.strip()}
+    expected = {'prepare', 'summary'} | {f'train@{n}' for n in NAMES if n != 'exp5_inpaint'} \
+               | {f'{s}@{n}' for s in ('evaluate', 'report') for n in NAMES}
+    assert stages == expected, stages ^ expected
+
+
+def test_dvc_analytics_off():
+    assert 'analytics = false' in (ROOT/'.dvc'/'config').read_text()
+
+
+# ------------------------------------------------------------------------------------------------- report templates
+def test_templates_have_parameters_cells():
+    import nbformat
+    for name in ('experiment', 'summary'):
+        nb = nbformat.read(ROOT/'nbs'/'reports'/f'{name}.ipynb', as_version=4)
+        tagged = [c for c in nb.cells if 'parameters' in c.metadata.get('tags', [])]
+        assert len(tagged) == 1, name
+        assert nb.metadata.get('kernelspec', {}).get('language') == 'python'
+
+
+def test_thesis_numbers_table():
+    t = yaml.safe_load((ROOT/'nbs'/'reports'/'thesis_numbers.yaml').read_text())
+    assert t['table_6_2']['rows']['exp1_ttsr'] == {'label': 'Experiment 1: TTSR', 'psnr': 34.89, 'ssim': 0.9014, 'fid': 47.64}
+    assert t['table_6_2']['rows']['no_sr']['psnr'] == 31.33
+    assert set(t['table_6_4']['rows']) == {'exp1_ttsr', 'exp2_emb1152', 'exp2_emb576', 'exp2_emb288'}
+    assert t['table_6_5']['rows']['palette']['hr_psnr'] == 28.96
+    assert set(t['experiments']) == set(NAMES)
+
+
+@pytest.fixture(scope='module')
+def rendered(tmp_path_factory):
+    "The experiment (exp5 and exp1) and summary reports rendered from a synthetic stage-output tree."
+    from report_fixture import make_fixture
+    from render_report import render
+    root = make_fixture(tmp_path_factory.mktemp('fixture'))
+    out = root/'results'/'reports'
+    paths = {n: render('experiment', n, root=root, out_dir=out) for n in ('exp1_ttsr', 'exp5_inpaint')}
+    paths['summary'] = render('summary', root=root, out_dir=out)
+    return root, paths
+
+
+def test_reports_render(rendered):
+    root, paths = rendered
+    for name, (nb, html) in paths.items():
+        assert nb.exists() and html.exists(), name
+        page = html.read_text()
+        assert 'data:image/png;base64,' in page, f'{name}: no inline figure'
+        assert 'https://' not in ''.join(l for l in page.splitlines() if '<script' in l), f'{name}: remote script'
+    exp1 = paths['exp1_ttsr'][1].read_text()
+    for heading in ('Goal', 'Data', 'Configuration', 'Training curves', 'Metrics', 'Samples', 'Attention maps', 'Notes'):
+        assert f'>{heading}' in exp1, heading
+    assert 'thesis (published' in exp1 and '34.89' in exp1
+    exp5 = paths['exp5_inpaint'][1].read_text()
+    assert 'No training of its own' in exp5 and 'exp1_ttsr' in exp5
+    summary = paths['summary'][1].read_text()
+    for t in ('Table 6.1', 'Table 6.2', 'Table 6.4', 'Table 6.5', 'Figure 6.1', 'Figure 6.4', 'No super-resolution'):
+        assert t in summary, t
+    s = json.loads((root/'results'/'summary.json').read_text())
+    # the fixture's model beats No-SR by exactly 1 dB + 0.1 dB per experiment index on the full image
+    assert s['experiments']['exp1_ttsr']['psnr_gain_db'] == pytest.approx(26 + 0.1 * 2 - 25)
+    assert s['experiments']['exp5_inpaint']['region'] == 'masked_vs_hr'
