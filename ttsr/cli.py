@@ -43,17 +43,18 @@ def _demo_root(exp) -> Path:
     return root
 
 def prepare(params:str|Path|dict='params.yaml') -> dict:
-    "Build the demo data (demo profile) and the prepared SR-RAW cache of every SR-RAW root an experiment uses."
+    "Build the demo data and the prepared SR-RAW cache of every SR-RAW root an experiment uses."
     from ttsr.experiment import load_experiment, experiment_names
     params = params if isinstance(params, dict) else load_yaml(params)
     exps = [load_experiment(params, n) for n in experiment_names(params)]
     if not exps: raise ValueError("params: no experiments declared, nothing to prepare")
     done = {'demo': None, 'prepared': []}
-    if params.get('profile') == 'demo':
-        from ttsr.data.demo import build_demo_data
-        roots = sorted({_demo_root(e) for e in exps})
-        for root in roots: build_demo_data(root)
-        done['demo'] = [str(r) for r in roots]
+    # the demo data is built in every profile (seconds; the explorer uses it and dvc.yaml declares data/demo): into
+    # the profile's data folders in the demo profile, into data/demo beside the real datasets otherwise
+    from ttsr.data.demo import build_demo_data
+    roots = sorted({_demo_root(e) for e in exps}) if params.get('profile') == 'demo' else [Path('data/demo')]
+    for root in roots: build_demo_data(root)
+    done['demo'] = [str(r) for r in roots]
     from ttsr.data.prepare import prepare_srraw
     for raw, out in sorted({(str(e.data.srraw_root), str(e.data.prepared_root)) for e in exps if e.train_set == 'srraw'}):
         if not Path(raw).is_dir(): raise FileNotFoundError(f"{raw}: SR-RAW folder not found (data.srraw_root)")
@@ -63,7 +64,7 @@ def prepare(params:str|Path|dict='params.yaml') -> dict:
 
 def prepare_main(argv:list[str]|None=None) -> int:
     "Entry point of `ttsr-prepare`."
-    p = argparse.ArgumentParser(prog='ttsr-prepare', description="Build the demo data (demo profile) and the aligned "
+    p = argparse.ArgumentParser(prog='ttsr-prepare', description="Build the demo data and the aligned "
                                 "SR-RAW pair cache that training reads. Everything it does is set in the params file.")
     _params_arg(p)
     return _run(p, lambda a: print(json.dumps(prepare(a.params))), argv)
