@@ -22,7 +22,7 @@ __all__ = ['LossConfig', 'reconstruction_loss', 'perceptual_loss', 'transferal_p
 @dataclass
 class LossConfig:
     "Weights and settings of TTSR's training objective."
-    rec_w: float = 1.0        # L1 reconstruction weight
+    rec_w: float = 1.0        # reconstruction weight (L1 unless rec_type says otherwise)
     per_w: float = 0.0        # VGG19 relu5_1 perceptual weight (full TTSR: 1e-2)
     tpl_w: float = 0.0        # transferal perceptual weight (full TTSR: 1e-2)
     adv_w: float = 0.0        # WGAN-GP generator weight (full TTSR: 1e-3)
@@ -30,6 +30,7 @@ class LossConfig:
     gp_weight: float = 10.0   # gradient-penalty weight (lambda of WGAN-GP)
     tpl_use_S: bool = False   # weight both sides of the TPL by sigmoid(S) (hard attention only)
     tpl_type: Literal['l2', 'l1'] = 'l2'   # distance of the TPL: mean squared ('l2', reference) or absolute error
+    rec_type: Literal['l1', 'l2'] = 'l1'   # distance of the reconstruction term: absolute ('l1', reference) or squared error
 
     def __post_init__(self):
         weights = {k: getattr(self, k) for k in ('rec_w', 'per_w', 'tpl_w', 'adv_w')}
@@ -42,9 +43,12 @@ class LossConfig:
 # %% ../nbs/20_losses.ipynb #f32887ce
 def reconstruction_loss(sr:Tensor, # [N,3,H,W] output in [-1,1]
                         hr:Tensor, # [N,3,H,W] ground truth in [-1,1]
+                        kind:str='l1', # 'l1' (mean absolute error, the reference) or 'l2' (mean squared error)
                        ) -> Tensor:
-    "L1 reconstruction loss (mean over all elements)."
-    return F.l1_loss(sr, hr)
+    "Reconstruction loss, mean over all elements."
+    if kind == 'l1': return F.l1_loss(sr, hr)
+    if kind == 'l2': return F.mse_loss(sr, hr)
+    raise ValueError(f"reconstruction_loss: kind must be 'l1' or 'l2', got {kind!r}")
 
 def perceptual_loss(vgg:nn.Module, # maps [N,3,H,W] in [-1,1] to features (e.g. `VGG19Features`)
                     sr:Tensor, # [N,3,H,W] output in [-1,1]
@@ -166,7 +170,7 @@ def generator_loss(self:TTSRLoss, out, # TTSROutput of the model's forward pass
     if sr.shape != hr.shape: raise ValueError(f"shape mismatch: sr {list(sr.shape)} vs HR {list(hr.shape)}")
     zero = sr.new_zeros(())
     terms = {'rec': zero, 'per': zero, 'tpl': zero, 'adv': zero}
-    if cfg.rec_w > 0: terms['rec'] = cfg.rec_w * reconstruction_loss(sr, hr)
+    if cfg.rec_w > 0: terms['rec'] = cfg.rec_w * reconstruction_loss(sr, hr, cfg.rec_type)
     if rec_only: pass
     elif cfg.per_w > 0: terms['per'] = cfg.per_w * perceptual_loss(self.vgg, sr, hr)
     if cfg.tpl_w > 0 and not rec_only:

@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 from .config import to_dict, from_dict, load_yaml
 from .experiment import ExperimentConfig, TrainConfig, load_experiment
 from .archs.ttsr import TTSR, load_official_state_dict, save_checkpoint as save_model_checkpoint
-from .losses import TTSRLoss, reconstruction_loss
+from .losses import TTSRLoss
 from .metrics import psnr, ssim
 from .data.datasets import make_dataset
 
@@ -277,9 +277,8 @@ class NonFiniteLossError(FloatingPointError):
 
 def _generator_loss(loss_fn:TTSRLoss, out, batch:dict, warmup:bool) -> tuple[Tensor, dict]:
     "Weighted total and per-term values; the weighted reconstruction term only during the warm-up."
-    if not warmup: return loss_fn.generator_loss(out, batch)
-    rec = loss_fn.cfg.rec_w * reconstruction_loss(out.sr, batch['HR'])
-    return rec, {'rec': rec, 'total': rec}
+    total, terms = loss_fn.generator_loss(out, batch, rec_only=warmup)   # one definition of every term
+    return total, ({'rec': terms['rec'], 'total': total} if warmup else terms)
 
 def _check_finite(total:Tensor, terms:dict, env:DistEnv, where:str, last:Path):
     "Raise NonFiniteLossError on every rank if any rank's loss is NaN/inf."
