@@ -239,7 +239,7 @@ def resolve_checkpoint(exp, run_dir:str|Path) -> Path:
         raise FileNotFoundError(f"{ck}: checkpoint not found, and init_from {exp.init_from!r} has none at {other}; train it first")
     raise FileNotFoundError(f"{ck}: checkpoint not found; train the experiment first (ttsr-train {exp.name})")
 
-_MODEL_KEYS = ('attention', 'embedding_dim', 'trainable_projections', 'n_feats', 'num_res_blocks', 'lr_sr_residual')
+_MODEL_KEYS = ('attention', 'embedding_dim', 'trainable_projections', 'n_feats', 'num_res_blocks', 'lr_sr_residual', 'hole_channel')
 
 def _write_json(path:Path, obj:dict):
     "Write `obj` as indented JSON atomically."

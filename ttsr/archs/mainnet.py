@@ -98,19 +98,24 @@ class CSFI3(nn.Module):
 # %% ../../nbs/12_archs.mainnet.ipynb #69d05dde
 class MergeTail(nn.Module):
     "Fuse the 1x, 2x and 4x branches at 4x and project to RGB (unclamped)."
-    def __init__(self, n_feats:int):
+    def __init__(self, n_feats:int, hole_channel:bool=False):
         super().__init__()
         self.conv13 = conv1x1(n_feats, n_feats)
         self.conv23 = conv1x1(n_feats, n_feats)
         self.conv_merge = conv3x3(n_feats * 3, n_feats)
-        self.conv_tail1 = conv3x3(n_feats, n_feats // 2)
+        self.conv_tail1 = conv3x3(n_feats + int(hole_channel), n_feats // 2)
         self.conv_tail2 = conv1x1(n_feats // 2, 3)
+        self.hole_channel = hole_channel
 
-    def forward(self, x1:Tensor, x2:Tensor, x3:Tensor # [N,C,h,w], [N,C,2h,2w], [N,C,4h,4w]
-               ) -> Tensor:                           # [N,3,4h,4w]
+    def forward(self, x1:Tensor, x2:Tensor, x3:Tensor, # [N,C,h,w], [N,C,2h,2w], [N,C,4h,4w]
+                hole:Tensor|None=None, # [N,1,4h,4w] 1 at hole pixels, needed only with hole_channel
+               ) -> Tensor:            # [N,3,4h,4w]
         x13 = F.relu(self.conv13(up(x1, 4)))
         x23 = F.relu(self.conv23(up(x2, 2)))
         x = F.relu(self.conv_merge(torch.cat((x3, x13, x23), dim=1)))
+        if self.hole_channel:
+            if hole is None: raise ValueError("MergeTail(hole_channel=True) needs the hole map [N,1,4h,4w]")
+            x = torch.cat((x, hole.to(x.dtype)), dim=1)
         return self.conv_tail2(self.conv_tail1(x))
 
 # %% ../../nbs/12_archs.mainnet.ipynb #21d93d77
@@ -120,7 +125,8 @@ class MainNet(nn.Module):
                  n_feats:int=64,             # feature channels C
                  res_scale:float=1.0,        # residual-block output scale
                  lv3_channels:int=256,       # channels of T_lv3 (embedding_dim // 9)
-                 lr_sr_residual:bool=False): # add LR_sr to the output before the clamp (not in the reference)
+                 lr_sr_residual:bool=False, # add LR_sr to the output before the clamp (not in the reference)
+                 hole_channel:bool=False):  # give the merge tail the hole map of lr_sr (not in the reference)
         super().__init__()
         if len(num_res_blocks) != 4: raise ValueError(f"num_res_blocks: expected 4 counts, got {num_res_blocks!r}")
         n_sfe, n1, n2, n3 = num_res_blocks
@@ -143,7 +149,7 @@ class MainNet(nn.Module):
         self.ex123 = CSFI3(C)
         self.RB31, self.RB32, self.RB33 = blocks(n3), blocks(n3), blocks(n3)
         self.conv31_tail, self.conv32_tail, self.conv33_tail = conv3x3(C, C), conv3x3(C, C), conv3x3(C, C)
-        self.merge_tail = MergeTail(C)
+        self.merge_tail = MergeTail(C, hole_channel)
         if lr_sr_residual:  # start as the identity on LR_sr: the untrained network equals "No super-resolution"
             nn.init.zeros_(self.merge_tail.conv_tail2.weight); nn.init.zeros_(self.merge_tail.conv_tail2.bias)
 
@@ -152,7 +158,7 @@ class MainNet(nn.Module):
                 T_lv3:Tensor,            # [N,lv3_channels,h,w]
                 T_lv2:Tensor,            # [N,128,2h,2w]
                 T_lv1:Tensor,            # [N,64,4h,4w]
-                lr_sr:Tensor|None=None,  # [N,3,4h,4w], needed only with lr_sr_residual
+                lr_sr:Tensor|None=None,  # [N,3,4h,4w], needed only with lr_sr_residual or hole_channel
                ) -> Tensor:              # SR [N,3,4h,4w] in [-1,1]
         gate = (lambda r, f: r) if S is None else (lambda r, f: r * (S if f == 1 else up(S, f)))
         # stage 1
@@ -178,8 +184,13 @@ class MainNet(nn.Module):
         for rb in self.RB32: r32 = rb(r32)
         for rb in self.RB33: r33 = rb(r33)
         x31, x32, x33 = x31 + self.conv31_tail(r31), x32 + self.conv32_tail(r32), x33 + self.conv33_tail(r33)
-        out = self.merge_tail(x31, x32, x33)
+        hole = None
+        if self.merge_tail.hole_channel:
+            if lr_sr is None: raise ValueError("MainNet(hole_channel=True) needs lr_sr [N,3,4h,4w]")
+            hole = (lr_sr == -1).all(dim=1, keepdim=True)
+        out = self.merge_tail(x31, x32, x33, hole)
         if self.lr_sr_residual:
             if lr_sr is None: raise ValueError("MainNet(lr_sr_residual=True) needs lr_sr [N,3,4h,4w]")
             out = out + lr_sr
+            return out + (out.clamp(-1, 1) - out).detach()   # clamped values, straight-through gradient (see above)
         return out.clamp(-1, 1)

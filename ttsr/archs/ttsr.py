@@ -32,6 +32,7 @@ class TTSRConfig:
     trainable_projections: bool = False                 # Linear Q/K projections before the search (thesis Exp 4)
     fold_normalize: Literal['nine', 'coverage'] = 'nine'  # 'nine': reference (darkens T at borders); 'coverage': exact
     lr_sr_residual: bool = False                        # add LR_sr to the output (not in the reference; fast CPU demos)
+    hole_channel: bool = False                          # merge tail sees the hole map of LR_sr (not in the reference)
     memory_budget_mb: float = 256.0                     # MiB of temporaries per chunk of the relevance search
     vgg_weights: Path|None = None                       # torchvision vgg19-dcbb9e9d.pth for the LTE init; None: hub cache
     init_lte_from_vgg: bool = True                      # initialise the LTE from VGG19 (warns and records when absent)
@@ -104,7 +105,7 @@ class TTSR(nn.Module):
         cfg = TTSRConfig() if cfg is None else from_dict(TTSRConfig, cfg) if isinstance(cfg, dict) else cfg
         self.cfg = cfg
         self.MainNet = MainNet(cfg.num_res_blocks, cfg.n_feats, cfg.res_scale, lv3_channels=cfg.embedding_dim // 9,
-                               lr_sr_residual=cfg.lr_sr_residual)
+                               lr_sr_residual=cfg.lr_sr_residual, hole_channel=cfg.hole_channel)
         self.LTE = LTE(requires_grad=True, vgg_weights=cfg.vgg_weights, init_from_vgg=cfg.init_lte_from_vgg)
         self.SearchTransfer = SearchTransfer(cfg.embedding_dim, cfg.attention, cfg.trainable_projections,
                                              cfg.fold_normalize, cfg.memory_budget_mb)
