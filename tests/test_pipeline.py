@@ -40,7 +40,8 @@ def test_profiles_match_the_thesis():
     e1 = p['exp1_ttsr']
     assert (e1.data.crop_size, e1.train.batch_size, e1.train.warmup_epochs, e1.train.epochs) == (256, 20, 10, 500)
     assert (e1.loss.rec_w, e1.loss.per_w, e1.loss.adv_w) == (1.0, 0.01, 0.01)
-    assert (e1.train_set, e1.test_set, e1.model.lr_sr_residual) == ('srraw', 'ffhq', False)
+    assert (e1.train_set, e1.test_set, e1.model.lr_sr_residual, e1.model.hole_channel) == ('srraw', 'ffhq', False, False)
+    assert all(p[n].loss.rec_type == 'l1' for n in NAMES)             # the reference's reconstruction term
     assert [p[n].model.embedding_dim for n in ('exp1_ttsr', 'exp2_emb1152', 'exp2_emb576', 'exp2_emb288')] == [2304, 1152, 576, 288]
     assert [p[n].train.batch_size for n in ('exp2_emb1152', 'exp2_emb576', 'exp2_emb288')] == [22, 24, 28]   # Table 6.4
     assert p['exp3_soft'].model.attention == 'soft' and p['exp4_proj'].model.trainable_projections
@@ -50,7 +51,8 @@ def test_profiles_match_the_thesis():
     assert (p['exp0_rec'].train_set, p['exp0_rec'].train.batch_size, p['exp0_rec'].train.epochs, p['exp0_rec'].loss.adv_w) == ('cufed', 9, 200, 0.0)
     assert (p['exp0_all'].train.warmup_epochs, p['exp0_all'].train.epochs, p['exp0_all'].loss.adv_w) == (2, 50, 0.001)
     d = load_experiment(PARAMS, 'exp1_ttsr', profile='demo')
-    assert d.model.n_feats < 64 and d.data.crop_size < 256 and d.model.lr_sr_residual
+    assert d.model.n_feats < 64 and d.data.crop_size < 256 and d.model.lr_sr_residual and d.model.hole_channel
+    assert d.loss.rec_type == 'l2'
 
 
 def test_switching_profile_is_one_edit():
