@@ -247,3 +247,19 @@ def test_reports_render(rendered):
     # the fixture's model beats No-SR by exactly 1 dB + 0.1 dB per experiment index on the full image
     assert s['experiments']['exp1_ttsr']['psnr_gain_db'] == pytest.approx(26 + 0.1 * 2 - 25)
     assert s['experiments']['exp5_inpaint']['region'] == 'masked_vs_hr'
+
+
+# ------------------------------------------------------------------------------------- recorded demo results
+def test_recorded_demo_results_beat_no_sr():
+    """The committed `results/summary.json` is the pipeline's own output (its md5 is the one dvc.lock recorded) and
+    every evaluated demo experiment in it beats "No super-resolution" (issue 5's check on the recorded run)."""
+    import hashlib
+    path = ROOT/'results'/'summary.json'
+    lock = yaml.safe_load((ROOT/'dvc.lock').read_text())
+    outs = {o['path']: o['md5'] for o in lock['stages']['summary']['outs']}
+    assert hashlib.md5(path.read_bytes()).hexdigest() == outs['results/summary.json'], \
+        "results/summary.json differs from what `dvc repro` recorded in dvc.lock"
+    summary = json.loads(path.read_text())
+    assert summary['profile'] == 'demo' and set(summary['experiments']) == set(THESIS)
+    losing = {n: r['psnr_gain_db'] for n, r in summary['experiments'].items() if not r['psnr_gain_db'] > 0}
+    assert not losing, f"demo experiments that do not beat No-SR (PSNR gain, dB): {losing}"
