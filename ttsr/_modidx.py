@@ -112,6 +112,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'ttsr.archs.vgg.vgg19_features': ('archs.vgg.html#vgg19_features', 'ttsr/archs/vgg.py'),
                                 'ttsr.archs.vgg.vgg19_weights_path': ('archs.vgg.html#vgg19_weights_path', 'ttsr/archs/vgg.py')},
             'ttsr.cli': { 'ttsr.cli._demo_root': ('cli.html#_demo_root', 'ttsr/cli.py'),
+                          'ttsr.cli._experiment_args': ('cli.html#_experiment_args', 'ttsr/cli.py'),
                           'ttsr.cli._message': ('cli.html#_message', 'ttsr/cli.py'),
                           'ttsr.cli._params_arg': ('cli.html#_params_arg', 'ttsr/cli.py'),
                           'ttsr.cli._run': ('cli.html#_run', 'ttsr/cli.py'),

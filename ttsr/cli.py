@@ -31,6 +31,12 @@ def _params_arg(p:argparse.ArgumentParser):
     p.add_argument('--params', type=Path, default=Path('params.yaml'),
                    help="parameters file, the single source of truth for every setting (default: params.yaml)")
 
+def _experiment_args(p:argparse.ArgumentParser):
+    "EXP, --params and --runs-dir: the arguments of every command that works on one experiment's run."
+    p.add_argument('experiment', metavar='EXP', help="experiment name, a key of `experiments` in the params file")
+    _params_arg(p)
+    p.add_argument('--runs-dir', type=Path, default=Path('runs'), help="folder of the run directories (default: runs)")
+
 # %% ../nbs/60_cli.ipynb #0167e14f
 def _demo_root(exp) -> Path:
     "The demo data folder of a demo-profile experiment: the common parent of its dataset roots."
@@ -75,9 +81,7 @@ def train_main(argv:list[str]|None=None) -> int:
     p = argparse.ArgumentParser(prog='ttsr-train', description="Train one experiment of the params file into "
                                 "runs/EXP/ (checkpoints, DVCLive logs, train_meta.json). Several GPUs or CPU "
                                 "processes: torchrun --nproc_per_node N $(which ttsr-train) EXP.")
-    p.add_argument('experiment', metavar='EXP', help="experiment name, a key of `experiments` in the params file")
-    _params_arg(p)
-    p.add_argument('--runs-dir', type=Path, default=Path('runs'), help="folder of the run directories (default: runs)")
+    _experiment_args(p)
     p.add_argument('--no-resume', action='store_true',
                    help="start from scratch even if runs/EXP/checkpoints/last.pt exists (default: resume)")
     def command(a):
@@ -101,9 +105,7 @@ def evaluate_main(argv:list[str]|None=None) -> int:
     p = argparse.ArgumentParser(prog='ttsr-evaluate', description="Evaluate one experiment's checkpoint and the "
                                 "baselines on its test set; writes results/EXP/metrics.json, samples/*.png and "
                                 "attention/*.png. Settings come from the experiment's `evaluate` section.")
-    p.add_argument('experiment', metavar='EXP', help="experiment name, a key of `experiments` in the params file")
-    _params_arg(p)
-    p.add_argument('--runs-dir', type=Path, default=Path('runs'), help="folder of the run directories (default: runs)")
+    _experiment_args(p)
     p.add_argument('--results-dir', type=Path, default=Path('results'), help="where results/EXP/ goes (default: results)")
     def command(a):
         res = evaluate(a.experiment, a.params, a.runs_dir, a.results_dir)
