@@ -318,6 +318,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  'ttsr.experiment._sections': ('experiment.html#_sections', 'ttsr/experiment.py'),
                                  'ttsr.experiment.experiment_names': ('experiment.html#experiment_names', 'ttsr/experiment.py'),
                                  'ttsr.experiment.load_experiment': ('experiment.html#load_experiment', 'ttsr/experiment.py'),
+                                 'ttsr.experiment.resolve_profile': ('experiment.html#resolve_profile', 'ttsr/experiment.py'),
                                  'ttsr.experiment.tiny_params': ('experiment.html#tiny_params', 'ttsr/experiment.py')},
             'ttsr.infer': { 'ttsr.infer.ModelInputs': ('infer.html#modelinputs', 'ttsr/infer.py'),
                             'ttsr.infer.Restored': ('infer.html#restored', 'ttsr/infer.py'),
