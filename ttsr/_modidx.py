@@ -294,6 +294,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                'ttsr.evaluate._save_visuals': ('evaluate.html#_save_visuals', 'ttsr/evaluate.py'),
                                'ttsr.evaluate._sync': ('evaluate.html#_sync', 'ttsr/evaluate.py'),
                                'ttsr.evaluate._write_json': ('evaluate.html#_write_json', 'ttsr/evaluate.py'),
+                               'ttsr.evaluate.describe_test_set': ('evaluate.html#describe_test_set', 'ttsr/evaluate.py'),
                                'ttsr.evaluate.evaluate_experiment': ('evaluate.html#evaluate_experiment', 'ttsr/evaluate.py'),
                                'ttsr.evaluate.evaluate_model': ('evaluate.html#evaluate_model', 'ttsr/evaluate.py'),
                                'ttsr.evaluate.no_sr': ('evaluate.html#no_sr', 'ttsr/evaluate.py'),
