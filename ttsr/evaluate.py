@@ -292,5 +292,7 @@ def evaluate_experiment(exp, # ttsr.experiment.ExperimentConfig
            'test_protocol': describe_test_set(exp.data, exp.eval_test_set),
            'model': {k: v for k, v in to_dict(model.cfg).items() if k in _MODEL_KEYS},
            **res}
+    from ttsr.differences import thesis_differences
+    res['thesis_differences'] = thesis_differences(exp, res)     # printed by the reports beside the thesis's numbers
     _write_json(out_dir/'metrics.json', res)
     return res
