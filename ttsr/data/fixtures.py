@@ -108,11 +108,11 @@ def write_cufed5(folder, n_groups:int=4, hr_size:tuple[int, int]=(332, 500), see
             _save(ref, folder/f'{g:03d}_{lvl}.png')
     return hrs
 
-def write_cufed(root, n_test_groups:int=4, seed:int=0) -> dict:
+def write_cufed(root, n_test_groups:int=4, cufed5_hr_size:tuple[int, int]=(332, 500), seed:int=0) -> dict:
     "Write a miniature CUFED in the reference's layout: `<root>/train/{input,ref}/` and `<root>/test/CUFED5/`."
     root = Path(root)
     return {'train_files': write_demo_cufed_train(root/'train', seed),
-            'cufed5': write_cufed5(root/'test'/'CUFED5', n_test_groups, seed=seed)}
+            'cufed5': write_cufed5(root/'test'/'CUFED5', n_test_groups, cufed5_hr_size, seed=seed)}
 
 # %% ../../nbs/09_data.fixtures.ipynb #5e98bc51
 def write_qdimd(root, n_train:int=8, n_test:int=4, size:int=512, seed:int=0) -> dict:
@@ -126,6 +126,7 @@ def write_qdimd(root, n_train:int=8, n_test:int=4, size:int=512, seed:int=0) -> 
 # %% ../../nbs/09_data.fixtures.ipynb #8b20f4f6
 def write_fixtures(data:dict,            # a `data` section: srraw_root, ffhq_root, cufed_root, qdimd_root
                    base='.',             # relative roots are resolved against this folder
+                   cufed5_hr_size:tuple[int, int]=(332, 500), # (H, W) of the CUFED5 HR images (smaller: faster tests)
                    seed:int=0, **srraw_kw) -> dict:
     "Write the miniature SR-RAW, FFHQ, CUFED/CUFED5 and QD-IMD at the roots named in `data`."
     base = Path(base)
@@ -133,5 +134,5 @@ def write_fixtures(data:dict,            # a `data` section: srraw_root, ffhq_ro
     if missing: raise ValueError(f"write_fixtures: the data section names no {missing}")
     return {'srraw': write_srraw(base/data['srraw_root'], seed=seed, **srraw_kw),
             'ffhq': write_ffhq(base/data['ffhq_root']),
-            'cufed': write_cufed(base/data['cufed_root'], seed=seed),
+            'cufed': write_cufed(base/data['cufed_root'], cufed5_hr_size=cufed5_hr_size, seed=seed),
             'qd_imd': write_qdimd(base/data['qdimd_root'], seed=seed)}
