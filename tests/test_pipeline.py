@@ -46,6 +46,7 @@ def test_profiles_match_the_thesis():
     assert [p[n].model.embedding_dim for n in ('exp1_ttsr', 'exp2_emb1152', 'exp2_emb576', 'exp2_emb288')] == [2304, 1152, 576, 288]
     assert [p[n].train.batch_size for n in ('exp2_emb1152', 'exp2_emb576', 'exp2_emb288')] == [22, 24, 28]   # Table 6.4
     assert p['exp3_soft'].model.attention == 'soft' and p['exp4_proj'].model.trainable_projections
+    assert p['exp3_soft'].model.embedding_dim == p['exp4_proj'].model.embedding_dim == 576   # App. A, 6.2.3-6.2.4
     assert (p['exp5_inpaint'].test_set, p['exp5_inpaint'].init_from) == ('ffhq_nooverlap', 'exp1_ttsr')
     assert p['exp6_transfer'].init_from in ('exp0_rec', 'exp0_all')
     # Exp 0: the reference implementation's CUFED recipes
