@@ -15,7 +15,7 @@ from .losses import LossConfig
 
 # %% auto #0
 __all__ = ['TrainConfig', 'EvalConfig', 'ExperimentConfig', 'experiment_names', 'load_experiment', 'tiny_params',
-           'pipeline_tables', 'write_dvc_yaml']
+           'model_variants', 'pipeline_tables', 'write_dvc_yaml']
 
 # %% ../nbs/39_experiment.ipynb #9c9fae30
 @dataclass
@@ -176,6 +176,19 @@ def tiny_params(data_root:str|Path='data/demo', # where the demo data lives
             'exp1_ttsr': {'description': 'TTSR baseline for partial SR + inpainting'},
             'exp6_transfer': {'description': 'Exp 1 initialised from the Exp 0 weights', 'init_from': 'exp0_rec'}},
     }
+
+# %% ../nbs/39_experiment.ipynb #8634a4fd
+def model_variants(params:dict|str|Path='params.yaml', # the params dict or a params.yaml path
+                   profile:str|None='paper', # profile whose model sizes apply (None: params['profile'])
+                   names:list[str]|None=None, # experiments to consider (default: all, in params order)
+                  ) -> dict[str, TTSRConfig]:
+    "The distinct model architectures of the experiments, each keyed by the first experiment that uses it."
+    params = params if isinstance(params, dict) else load_yaml(params)
+    out = {}
+    for n in names or experiment_names(params):
+        m = load_experiment(params, n, profile=profile).model
+        if m not in out.values(): out[n] = m
+    return out
 
 # %% ../nbs/39_experiment.ipynb #7ffe0cb0
 def _init_dep(init_from:str|None, names:list[str]) -> str:
