@@ -88,8 +88,8 @@ def test_smoke_pipeline(tmp_path):
 
 @pytest.mark.slow
 def test_killed_training_resumes(tmp_path):
-    # 12 epochs, so that the run is still training when its first per-epoch checkpoint appears
-    repo = _smoke_repo(tmp_path/'repo', {'experiments': {'exp1_ttsr': {'train': {'epochs': 12}}}})
+    # 1 + 5 epochs, so that the run is still training when its first per-epoch checkpoint appears
+    repo = _smoke_repo(tmp_path/'repo', {'experiments': {'exp1_ttsr': {'train': {'epochs': 5}}}})
     run = repo/'runs'/'exp1_ttsr'
     env = _env(repo)
     proc = subprocess.Popen([str(BIN/'dvc'), 'repro', 'train@exp1_ttsr'], cwd=repo, env=env, start_new_session=True,
@@ -112,3 +112,12 @@ def test_killed_training_resumes(tmp_path):
     assert meta['finished'] is True, meta
     assert meta['resumes'] >= 1, "the rerun started from step 0: DVC removed the checkpoint before rerunning the stage"
     assert meta['global_step'] == meta['epochs_total'] * meta['steps_per_epoch'] > killed['global_step'], (killed, meta)
+    # a changed experiment config reruns the stage; the persisted last.pt belongs to the old config: start over
+    params = yaml.safe_load((repo/'params.yaml').read_text())
+    params['profiles']['smoke']['experiments']['exp1_ttsr']['train']['epochs'] = 2
+    (repo/'params.yaml').write_text(yaml.safe_dump(params, sort_keys=False))
+    res = _dvc(repo, 'repro', 'train@exp1_ttsr')
+    assert res.returncode == 0, f"rerun after the config change failed:\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}"
+    meta = json.loads((run/'train_meta.json').read_text())
+    assert meta['resumes'] == 0 and meta['finished'] and meta['epochs_total'] == 3, \
+        f"a changed config resumed the old run instead of starting over: {meta}"
