@@ -106,6 +106,11 @@ class ExperimentConfig:
             raise ValueError(f"experiments.{self.name}: trains is false, so init_from must name the experiment whose weights it evaluates")
 
     @property
+    def run(self) -> str:
+        "The run whose final weights evaluation scores: the experiment's own, or init_from's when it trains nothing."
+        return self.name if self.trains else self.init_from
+
+    @property
     def eval_test_set(self) -> str:
         "The test set evaluation uses (the evaluate override, else the experiment's)."
         return self.evaluate.test_set or self.test_set
@@ -206,8 +211,8 @@ def pipeline_tables(params:dict|str|Path) -> dict:
         if not e.trains and e.init_from not in trained:
             raise ValueError(f"experiments.{e.name}.init_from: trains is false, so it must name an experiment that trains; got {e.init_from!r}")
     train = {e.name: {'init': _init_dep(e.init_from, names)} for e in exps if e.trains}
-    evaluate = {e.name: {'run': e.name if e.trains else e.init_from} for e in exps}
-    summary = [f'results/{n}/metrics.json' for n in names] + [f'runs/{n}/live' for n in trained]
+    evaluate = {e.name: {'run': e.run} for e in exps}
+    summary = [f'results/{n}/metrics.json' for n in names] + [f'runs/{n}/{f}' for n in trained for f in ('live', 'train_meta.json')]
     return {'train': train, 'evaluate': evaluate, 'summary_deps': summary}
 
 # %% ../nbs/39_experiment.ipynb #641f1fa1
