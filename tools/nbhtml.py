@@ -4,6 +4,7 @@ from pathlib import Path
 import nbformat
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import TagRemovePreprocessor
+from ttsr.io import write_text
 
 TEMPLATES = Path(__file__).resolve().parent/'nbconvert_templates'
 
@@ -28,9 +29,7 @@ def write_html(nb:nbformat.NotebookNode, # a notebook (executed or not)
     out.parent.mkdir(parents=True, exist_ok=True)
     resources = {'metadata': {'name': title or out.stem}, 'site_nav': site_nav}
     body, _ = html_exporter(mathjax_url).from_notebook_node(nb, resources=resources)
-    tmp = out.with_name(out.name + '.tmp')
-    tmp.write_text(body, encoding='utf-8')
-    tmp.replace(out)
+    write_text(out, body)
     return out
 
 
