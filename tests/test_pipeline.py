@@ -7,7 +7,6 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT/'tools'))
 PARAMS = yaml.safe_load((ROOT/'params.yaml').read_text())
 DVC = yaml.safe_load((ROOT/'dvc.yaml').read_text())
 NAMES = list(PARAMS['experiments'])
@@ -227,11 +226,10 @@ def test_thesis_numbers_table():
 
 
 @pytest.fixture(scope='module')
-def rendered(tmp_path_factory):
+def rendered(report_tree):
     "The experiment (exp5 and exp1) and summary reports rendered from a synthetic stage-output tree."
-    from report_fixture import make_fixture
-    from render_report import render
-    root = make_fixture(tmp_path_factory.mktemp('fixture'))
+    from ttsr.report import render
+    root = report_tree
     out = root/'results'/'reports'
     paths = {n: render('experiment', n, root=root, out_dir=out) for n in ('exp1_ttsr', 'exp5_inpaint')}
     paths['summary'] = render('summary', root=root, out_dir=out)

@@ -13,7 +13,7 @@ import torch
 from torch.utils.data import Dataset
 from ..config import from_dict
 from .masks import MaskSource
-from .pairs import (Rect, read_rgb, check_image, resize_bicubic, down_up, modcrop, center_square,
+from .pairs import (Rect, read_rgb, check_image, resize_bicubic, degrade, down_up, modcrop, center_square,
                              sample_overlapping_rects, partial_sample, ffhq_sample, assemble_sample)
 
 # %% auto #0
