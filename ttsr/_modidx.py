@@ -468,6 +468,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                             'ttsr.train._end_epoch': ('train.html#_end_epoch', 'ttsr/train.py'),
                             'ttsr.train._param_count': ('train.html#_param_count', 'ttsr/train.py'),
                             'ttsr.train._restore': ('train.html#_restore', 'ttsr/train.py'),
+                            'ttsr.train._resumable': ('train.html#_resumable', 'ttsr/train.py'),
                             'ttsr.train._save_last': ('train.html#_save_last', 'ttsr/train.py'),
                             'ttsr.train._setup': ('train.html#_setup', 'ttsr/train.py'),
                             'ttsr.train._train': ('train.html#_train', 'ttsr/train.py'),
