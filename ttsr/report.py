@@ -44,11 +44,13 @@ class Outputs:
     @property
     def profile(self) -> str: return self.params['profile']
 
-def load_outputs(root:str|Path='.') -> Outputs:
-    "Read params.yaml, the published numbers and every experiment's stage outputs under `root`."
+def load_outputs(root:str|Path='.', # the repository root
+                 names:list[str]|None=None, # the experiments to read (default: all, in params order)
+                ) -> Outputs:
+    "Read params.yaml, the published numbers and the stage outputs of the experiments `names` under `root`."
     root = Path(root)
     params = load_yaml(root/'params.yaml')
-    exps = {n: load_experiment(params, n) for n in experiment_names(params)}
+    exps = {n: load_experiment(params, n) for n in names or experiment_names(params)}
     return Outputs(params, load_yaml(root/THESIS_NUMBERS), exps,
                    {n: read_json(root/'results'/n/'metrics.json') for n in exps},
                    {n: read_json(root/'runs'/e.run/'train_meta.json') for n, e in exps.items()},
