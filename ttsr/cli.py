@@ -15,15 +15,20 @@ __all__ = ['USER_ERRORS', 'prepare', 'prepare_main', 'train_main', 'evaluate', '
 # %% ../nbs/60_cli.ipynb #b1d51ea5
 USER_ERRORS = (FileNotFoundError, ValueError, KeyError, TypeError, NotImplementedError)
 
-def _message(e:Exception) -> str:
-    return str(e.args[0]) if isinstance(e, KeyError) and e.args else str(e)
+def _message(e:BaseException) -> str:
+    "One line saying what went wrong, naming the file or argument the exception names."
+    if isinstance(e, KeyError) and e.args: msg = str(e.args[0])
+    elif isinstance(e, OSError) and e.filename and e.strerror: msg = f"{e.filename}: {e.strerror}"
+    elif isinstance(e, MemoryError): msg = f"out of memory{': ' + str(e) if str(e) else ''}; use smaller inputs or settings"
+    else: msg = str(e) or type(e).__name__
+    return ' '.join(msg.split())
 
 def _run(parser:argparse.ArgumentParser, command, argv:list[str]|None) -> int:
     "Parse `argv` with `parser`, call `command(args)`; return 0, or 2 with a one-line message for user errors."
     try: args = parser.parse_args(argv)
     except SystemExit as e: return int(e.code or 0)                  # --help (0) or a usage error (2)
     try: command(args)
-    except USER_ERRORS as e:
+    except (*USER_ERRORS, OSError, MemoryError) as e:
         print(f"{parser.prog}: error: {_message(e)}", file=sys.stderr)
         return 2
     return 0
@@ -136,10 +141,17 @@ def infer_main(argv:list[str]|None=None) -> int:
     p.add_argument('--tile', type=int, default=None, help="process the input in tiles of this many input pixels (large images)")
     p.add_argument('--tile-overlap', type=int, default=8, help="input pixels shared by neighbouring tiles (default: 8)")
     p.add_argument('--device', default='auto', help="'auto' (CUDA if available), 'cpu', 'cuda' or 'cuda:N'")
+    from ttsr.infer import MAX_PIXELS
+    p.add_argument('--max-pixels', type=int, default=MAX_PIXELS, help="refuse an input with more pixels than this (the "
+                   f"reference: 16x as many), read from the file header before any work; 0 = no limit (default: {MAX_PIXELS})")
     def command(a):
         from ttsr.infer import infer_files
+        from ttsr.io import resolve_device
         if a.tile is not None and a.tile < 1: raise ValueError(f"--tile must be a positive number of pixels, got {a.tile}")
-        out = infer_files(a.checkpoint, a.lr, a.ref, a.mask, a.out, a.source_map, a.tile, a.tile_overlap, a.device)
+        if a.max_pixels < 0: raise ValueError(f"--max-pixels must be >= 0 (0 = no limit), got {a.max_pixels}")
+        resolve_device(a.device, where='--device')
+        out = infer_files(a.checkpoint, a.lr, a.ref, a.mask, a.out, a.source_map, a.tile, a.tile_overlap, a.device,
+                          max_pixels=a.max_pixels or None)
         print(f"wrote {out}")
     return _run(p, command, argv)
 

@@ -15,12 +15,12 @@ from torch.utils.data import DataLoader, Dataset, Subset
 from tqdm.auto import tqdm
 from . import metrics as M
 from .config import to_dict
+from .io import ensure_dir, resolve_device, write_json
 from .viz import to_uint8, sample_grid, source_map_figure, save_figure
 
 # %% auto #0
 __all__ = ['BASELINES', 'BASELINE_TITLES', 'PALETTE_UNAVAILABLE', 'REGIONS', 'register_baseline', 'no_sr', 'opencv_inpaint',
-           'palette', 'score_image', 'summarise', 'resolve_device', 'evaluate_model', 'resolve_checkpoint',
-           'evaluate_experiment']
+           'palette', 'score_image', 'summarise', 'evaluate_model', 'resolve_checkpoint', 'evaluate_experiment']
 
 # %% ../nbs/50_evaluate.ipynb #67f2e455
 BASELINES: dict[str, Callable[[dict], Tensor]] = {}
@@ -130,10 +130,6 @@ def _fid_result(fids:dict) -> dict:
             **{m: r.value for m, r in results.items()}}
 
 # %% ../nbs/50_evaluate.ipynb #85a06325
-def resolve_device(device:str='auto') -> torch.device:
-    "'auto' -> CUDA when available, else CPU; anything else is passed to `torch.device`."
-    return torch.device('cuda' if torch.cuda.is_available() else 'cpu') if device == 'auto' else torch.device(device)
-
 def _sync(device:torch.device):
     if device.type == 'cuda': torch.cuda.synchronize(device)
 
@@ -241,13 +237,6 @@ def resolve_checkpoint(exp, run_dir:str|Path) -> Path:
 
 _MODEL_KEYS = ('attention', 'embedding_dim', 'trainable_projections', 'n_feats', 'num_res_blocks', 'lr_sr_residual', 'hole_channel')
 
-def _write_json(path:Path, obj:dict):
-    "Write `obj` as indented JSON atomically."
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.tmp')
-    tmp.write_text(json.dumps(obj, indent=2) + '\n')
-    tmp.replace(path)
-
 def evaluate_experiment(exp, # ttsr.experiment.ExperimentConfig
                         run_dir:str|Path, # runs/<name>
                         out_dir:str|Path, # results/<name>
@@ -255,11 +244,12 @@ def evaluate_experiment(exp, # ttsr.experiment.ExperimentConfig
                        ) -> dict:
     "Evaluate `exp`'s checkpoint and its baselines; writes out_dir/metrics.json, samples/ and attention/."
     import shutil
-    from ttsr.infer import load_model_file
+    from ttsr.checkpoint import load_model
     ev, out_dir = exp.evaluate, Path(out_dir)
+    ensure_dir(out_dir)                                   # an output under a regular file fails before any work
+    device = resolve_device(ev.device, where=f"{exp.name}.evaluate.device")
     ck = resolve_checkpoint(exp, run_dir)
-    device = resolve_device(ev.device)
-    model = load_model_file(ck, map_location=device)
+    model = load_model(ck, map_location=device)
     if dataset is None:
         from ttsr.data.datasets import make_dataset
         dataset = make_dataset(exp.data, exp.eval_test_set, 'test')
@@ -271,5 +261,5 @@ def evaluate_experiment(exp, # ttsr.experiment.ExperimentConfig
     res = {'experiment': exp.name, 'description': exp.description, 'checkpoint': str(ck), 'test_set': exp.eval_test_set,
            'model': {k: v for k, v in to_dict(model.cfg).items() if k in _MODEL_KEYS},
            **res}
-    _write_json(out_dir/'metrics.json', res)
+    write_json(out_dir/'metrics.json', res)
     return res

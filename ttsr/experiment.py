@@ -55,6 +55,14 @@ class TrainConfig:
             v = getattr(self, k)
             if v is not None and v < 1: raise ValueError(f"TrainConfig.{k} must be >= 1 or None, got {v}")
         if self.num_workers < 0: raise ValueError(f"TrainConfig.num_workers must be >= 0, got {self.num_workers}")
+        if self.val_batch_size < 1: raise ValueError(f"TrainConfig.val_batch_size must be >= 1, got {self.val_batch_size}")
+        for k in ('lr', 'lr_dis', 'eps'):       # `not > 0` also refuses NaN
+            if not getattr(self, k) > 0: raise ValueError(f"TrainConfig.{k} must be > 0, got {getattr(self, k)}")
+        if not self.lr_lte >= 0: raise ValueError(f"TrainConfig.lr_lte must be >= 0 (0 freezes the LTE), got {self.lr_lte}")
+        for k in ('betas', 'dis_betas'):
+            if not all(0 <= b < 1 for b in getattr(self, k)): raise ValueError(f"TrainConfig.{k} must lie in [0, 1), got {getattr(self, k)}")
+        if not 0 < self.gamma <= 1: raise ValueError(f"TrainConfig.gamma must lie in (0, 1], got {self.gamma}")
+        if self.grad_clip is not None and not self.grad_clip > 0: raise ValueError(f"TrainConfig.grad_clip must be > 0 or None, got {self.grad_clip}")
 
     @property
     def total_epochs(self) -> int:
@@ -84,6 +92,9 @@ class EvalConfig:
         if bad: raise ValueError(f"EvalConfig.protocols: unknown {bad}; expected a subset of ['ttsr', 'rgb']")
         if self.max_samples is not None and self.max_samples < 1:
             raise ValueError(f"EvalConfig.max_samples must be >= 1 or None, got {self.max_samples}")
+        if self.batch_size < 1: raise ValueError(f"EvalConfig.batch_size must be >= 1, got {self.batch_size}")
+        for k in ('num_grid_samples', 'timing_samples'):
+            if getattr(self, k) < 0: raise ValueError(f"EvalConfig.{k} must be >= 0, got {getattr(self, k)}")
 
 # %% ../nbs/39_experiment.ipynb #e0c907cc
 @dataclass

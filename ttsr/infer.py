@@ -13,10 +13,12 @@ from torch import Tensor
 from .data.pairs import read_rgb, resize_bicubic, down_up, modcrop, to_tensor
 from .data.masks import downscale_mask
 from .viz import to_uint8, source_map_figure, save_figure
+from .io import ensure_dir, resolve_device
+from .checkpoint import load_model
 
 # %% auto #0
-__all__ = ['read_mask', 'write_png', 'ModelInputs', 'prepare_inputs', 'tile_starts', 'Restored', 'restore_details', 'restore',
-           'load_model_file', 'infer_files']
+__all__ = ['MAX_PIXELS', 'read_mask', 'write_png', 'ModelInputs', 'prepare_inputs', 'tile_starts', 'Restored', 'restore_details',
+           'restore', 'check_pixels', 'infer_files']
 
 # %% ../nbs/55_infer.ipynb #798767c1
 def read_mask(path:str|Path) -> np.ndarray:
@@ -28,7 +30,7 @@ def write_png(path:str|Path, img:np.ndarray) -> Path:
     path = Path(path)
     if path.suffix.lower() != '.png': raise ValueError(f"{path}: output must be a .png file")
     img = to_uint8(img)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_dir(path.parent)
     if not cv2.imwrite(str(path), np.ascontiguousarray(img[..., ::-1])): raise ValueError(f"{path}: could not write the image")
     return path
 
@@ -124,47 +126,50 @@ def restore(model:torch.nn.Module, lr_image:np.ndarray, ref_image:np.ndarray, ma
     "Restored image (uint8, 4x the input's size) of `lr_image` with the texture of `ref_image`; see `restore_details`."
     return restore_details(model, lr_image, ref_image, mask, **kwargs).image
 
-# %% ../nbs/55_infer.ipynb #5d702f5d
-def load_model_file(path:str|Path, map_location='cpu') -> torch.nn.Module:
-    "A TTSR model from a model checkpoint or a training-run checkpoint (last.pt/final.pt), in eval mode."
-    import dataclasses
-    from ttsr.archs.ttsr import TTSR, TTSRConfig, load_model, CHECKPOINT_FORMAT
-    from ttsr.config import from_dict
-    path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"{path}: checkpoint not found")
-    try: ck = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as e: raise ValueError(f"{path}: not a loadable checkpoint ({type(e).__name__}: {e})") from None
-    if isinstance(ck, dict) and ck.get('format') == CHECKPOINT_FORMAT: return load_model(path, map_location).eval()
-    if not (isinstance(ck, dict) and isinstance(ck.get('model'), dict) and isinstance(ck.get('config'), dict)
-            and isinstance(ck['config'].get('model'), dict)):
-        raise ValueError(f"{path}: neither a model checkpoint ({CHECKPOINT_FORMAT!r}) nor a training-run checkpoint "
-                         "with 'model' weights and an experiment 'config'")
-    cfg = from_dict(TTSRConfig, ck['config']['model'], where=f"{path}: config.model")
-    model = TTSR(dataclasses.replace(cfg, init_lte_from_vgg=False))       # weights come from the file
-    try: model.load_state_dict(ck['model'])
-    except RuntimeError as e: raise ValueError(f"{path}: weights do not fit the stored model config ({e})") from None
-    return model.eval()
-
 # %% ../nbs/55_infer.ipynb #025c7bcf
+MAX_PIXELS = 2048 * 2048   # default input size limit of `infer_files` and ttsr-infer --max-pixels (about 1 GB of output buffers)
+
+def check_pixels(path:str|Path, limit:int, setting:str):
+    "Refuse an image with more than `limit` pixels, reading only its header (a huge file is never decoded)."
+    import warnings
+    from PIL import Image
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')                 # PIL's DecompressionBombWarning
+            with Image.open(path) as im: w, h = im.size
+    except Image.DecompressionBombError: w = h = None
+    except Exception: return                                 # not an image: read_rgb says why
+    if w is None or w * h > limit:
+        size = 'far too many' if w is None else f"{w}x{h} = {w * h:,}"
+        raise ValueError(f"{path}: image has {size} pixels, over the limit of {limit:,} ({setting}); "
+                         "raise the limit if this machine has the memory, or use a smaller image")
+
 def infer_files(checkpoint:str|Path, # model checkpoint (ours, e.g. runs/exp1_ttsr/checkpoints/final.pt)
                 lr_path:str|Path, # the input image (wide, low resolution)
                 ref_path:str|Path, # the reference image (4x the input's pixel density)
                 mask_path:str|Path|None=None, # hole mask image (bright = hole), input or output size
                 out_path:str|Path='restored.png', # output PNG (4x the input's size)
                 source_map_path:str|Path|None=None, # optional PNG of the hard-attention source map figure
-                tile:int|None=None, tile_overlap:int=8, device:str='auto') -> Path:
+                tile:int|None=None, tile_overlap:int=8, device:str='auto',
+                max_pixels:int|None=MAX_PIXELS, # refuse inputs with more pixels (the reference: 16x); None = no limit
+               ) -> Path:
     "Restore the image at `lr_path` with the reference at `ref_path` and write it to `out_path` as PNG."
     out_path = Path(out_path)
     if out_path.suffix.lower() != '.png': raise ValueError(f"{out_path}: output must be a .png file")
     if source_map_path is not None and Path(source_map_path).suffix.lower() != '.png':
         raise ValueError(f"{source_map_path}: source map must be a .png file")
+    for p in (out_path, source_map_path):
+        if p is not None: ensure_dir(Path(p).parent)           # an output under a regular file fails before any work
+    dev = resolve_device(device)
+    if max_pixels is not None:
+        check_pixels(lr_path, max_pixels, '--max-pixels'); check_pixels(ref_path, 16 * max_pixels, '16 x --max-pixels')
+    model = load_model(checkpoint, map_location=dev)
+    if source_map_path is not None and model.cfg.attention != 'hard':
+        raise ValueError(f"{source_map_path}: a source map needs hard attention; {checkpoint} uses {model.cfg.attention} attention")
     lr, ref = read_rgb(lr_path), read_rgb(ref_path)
     mask = read_mask(mask_path) if mask_path is not None else None
-    dev = torch.device('cuda' if torch.cuda.is_available() else 'cpu') if device == 'auto' else torch.device(device)
-    model = load_model_file(checkpoint, map_location=dev)
     r = restore_details(model, lr, ref, mask, tile=tile, tile_overlap=tile_overlap, device=dev)
     write_png(out_path, r.image)
     if source_map_path is not None:
-        if r.index is None: raise ValueError(f"{checkpoint}: a source map needs hard attention; this model uses soft attention")
         save_figure(source_map_figure(r.ref, r.image, r.index.reshape(-1), r.S), source_map_path)
     return out_path

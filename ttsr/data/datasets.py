@@ -13,7 +13,7 @@ import torch
 from torch.utils.data import Dataset
 from ..config import from_dict
 from .masks import MaskSource
-from .pairs import (Rect, read_rgb, check_image, resize_bicubic, down_up, modcrop, center_square,
+from .pairs import (Rect, read_rgb, check_image, resize_bicubic, degrade, down_up, modcrop, center_square,
                              sample_overlapping_rects, partial_sample, ffhq_sample, assemble_sample)
 
 # %% auto #0
@@ -226,17 +226,6 @@ class FFHQPairs(_SeededDataset):
         return self.finish(images, path.stem, masked, rng)
 
 # %% ../../nbs/05_data.datasets.ipynb #eb74f9d2
-def _lr_pair(hr:np.ndarray, scale:int) -> tuple[np.ndarray, np.ndarray]:
-    "(LR, LR_sr): PIL bicubic 1/scale of HR and bicubic back up."
-    h, w = hr.shape[:2]
-    lr = resize_bicubic(hr, (w//scale, h//scale))
-    return lr, resize_bicubic(lr, (w, h))
-
-def _ref_sr(ref:np.ndarray, scale:int) -> np.ndarray:
-    "Ref shrunk to (w//scale, h//scale) and enlarged back to its own size (the reference's Ref_sr)."
-    h, w = ref.shape[:2]
-    return resize_bicubic(resize_bicubic(ref, (max(1, w//scale), max(1, h//scale))), (w, h))
-
 def _flip_rot(images:list[np.ndarray], rng:np.random.Generator) -> list[np.ndarray]:
     "Apply one random left-right flip, up-down flip and rot90 to every image of a group."
     lr_flip, ud_flip, k = rng.random() < 0.5, rng.random() < 0.5, int(rng.integers(4))
@@ -275,8 +264,8 @@ class CUFEDTrain(_SeededDataset):
         if ref.shape[0] > n or ref.shape[1] > n:   # real CUFED refs are <= 160; cut larger ones at random
             ry, rx = (int(rng.integers(max(1, s - n + 1))) for s in ref.shape[:2])
             ref = ref[ry:ry+n, rx:rx+n]
-        lr, lr_sr = _lr_pair(hr, cfg.scale)
-        ref_sr = _ref_sr(ref, cfg.scale)
+        lr, lr_sr = degrade(hr, cfg.scale)
+        ref_sr = down_up(ref, cfg.scale)
         pad = lambda a: np.pad(a, ((0, n - a.shape[0]), (0, n - a.shape[1]), (0, 0)))
         ref, ref_sr = pad(ref), pad(ref_sr)
         if cfg.cufed_augment:
@@ -309,8 +298,8 @@ class CUFED5(_SeededDataset):
         rng = self.rng(index)
         masked = self.is_masked(index, rng)
         hr, ref = modcrop(read_rgb(hr_path), s), modcrop(read_rgb(ref_path), s)
-        lr, lr_sr = _lr_pair(hr, s)
-        return self.finish(dict(hr=hr, lr=lr, lr_sr=lr_sr, ref=ref, ref_sr=_ref_sr(ref, s)), hr_path.stem[:-2], masked, rng)
+        lr, lr_sr = degrade(hr, s)
+        return self.finish(dict(hr=hr, lr=lr, lr_sr=lr_sr, ref=ref, ref_sr=down_up(ref, s)), hr_path.stem[:-2], masked, rng)
 
 # %% ../../nbs/05_data.datasets.ipynb #a89542e9
 KINDS = ('srraw', 'ffhq', 'ffhq_nooverlap', 'cufed', 'cufed5')

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Literal, Mapping, Sequence
 import numpy as np
 import cv2
+from ..io import atomic_write_with, write_text
 from tqdm.auto import tqdm
 from .raw import RAW_SUFFIXES, RawFileError, decode_raw, read_focal_length
 from .align import AlignmentError, align_pair, undistort
@@ -71,14 +72,12 @@ class PrepareError(ValueError):
     "A problem found by `prepare_srraw(..., strict=True)`."
 
 def _atomic_write_json(path:Path, obj) -> None:
-    tmp = path.with_name(path.name + '.tmp')
-    tmp.write_text(json.dumps(obj, indent=1))
-    os.replace(tmp, path)
+    write_text(path, json.dumps(obj, indent=1))
 
 def _atomic_write_image(path:Path, rgb:np.ndarray) -> None:
-    tmp = path.with_name(path.stem + '.tmp' + path.suffix)
-    if not cv2.imwrite(str(tmp), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)): raise OSError(f"could not write {tmp}")
-    os.replace(tmp, path)
+    def write(tmp):
+        if not cv2.imwrite(str(tmp), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)): raise OSError(f"could not write {tmp}")
+    atomic_write_with(path, write)
 
 def _coeffs_for(dist_coeffs:Mapping|None, focal:float):
     "Distortion coefficients calibrated for `focal` mm (within 0.5 mm), or None."
