@@ -94,7 +94,11 @@ def train_main(argv:list[str]|None=None) -> int:
                    help="start from scratch even if runs/EXP/checkpoints/last.pt exists (default: resume)")
     def command(a):
         from ttsr.train import train_experiment
+        from ttsr.experiment import load_experiment
         if not a.params.is_file(): raise FileNotFoundError(f"{a.params}: parameters file not found")
+        exp = load_experiment(load_yaml(a.params), a.experiment)
+        if not exp.trains: raise ValueError(f"EXP: {exp.name} trains nothing (trains: false in {a.params}); "
+                                            f"`ttsr-evaluate {exp.name}` scores the weights of {exp.init_from}")
         train_experiment(a.params, a.experiment, a.runs_dir/a.experiment, resume=not a.no_resume)
     return _run(p, command, argv)
 
@@ -106,7 +110,7 @@ def evaluate(experiment:str, # experiment name
     from ttsr.evaluate import evaluate_experiment
     params = params if isinstance(params, dict) else load_yaml(params)
     exp = load_experiment(params, experiment)
-    return evaluate_experiment(exp, Path(runs_dir)/experiment, Path(results_dir)/experiment)
+    return evaluate_experiment(exp, Path(runs_dir)/exp.run, Path(results_dir)/experiment)   # exp.run: Exp 5 scores Exp 1's
 
 def evaluate_main(argv:list[str]|None=None) -> int:
     "Entry point of `ttsr-evaluate`."
