@@ -61,6 +61,10 @@ def files(tmp_path_factory):
     f['neg_batch'] = params('neg_batch.yaml', batch_size=-2)
     f['cuda'] = params('cuda.yaml', device='cuda')
     f['tpu'] = params('tpu.yaml', device='tpu7')
+    p = merge(tiny_params(d/'demo'), {'experiments': {'exp1_ttsr': {'evaluate': {'device': 'abacus'}}}})
+    (d/'eval_dev.yaml').write_text(yaml.safe_dump(p)); f['eval_dev'] = d/'eval_dev.yaml'
+    (d/'runs'/'exp1_ttsr'/'checkpoints').mkdir(parents=True)                 # a run whose final.pt is a pickle payload
+    (d/'runs'/'exp1_ttsr'/'checkpoints'/'final.pt').write_bytes((d/'payload.pt').read_bytes())
     for kind in ('payload', 'truncated'):
         p = merge(tiny_params(d/'demo'), {'experiments': {'exp1_ttsr': {'init_from': str(f[kind])}}})
         (d/f'init_{kind}.yaml').write_text(yaml.safe_dump(p)); f[f'init_{kind}'] = d/f'init_{kind}.yaml'
@@ -113,9 +117,17 @@ def test_infer_bad_checkpoint(files, kind, what):
                            '-o', files['dir']/'out.png'], files[kind], what)
 
 
+def test_evaluate_bad_checkpoint(files):
+    ck = files['dir']/'runs'/'exp1_ttsr'/'checkpoints'/'final.pt'
+    refused('ttsr-evaluate', ['exp1_ttsr', '--params', files['params'], '--runs-dir', files['dir']/'runs',
+                              '--results-dir', files['dir']/'results'], ck, 'refused')
+
+
 # --- devices
 def test_devices(files):
     refused('ttsr-train', ['exp1_ttsr', '--params', files['tpu']], "train.device: unknown device 'tpu7'")
+    refused('ttsr-evaluate', ['exp1_ttsr', '--params', files['eval_dev'], '--results-dir', files['dir']/'results'],
+            "exp1_ttsr.evaluate.device: unknown device 'abacus'")
     refused('ttsr-infer', ['--checkpoint', files['model'], '--lr', files['lr'], '--ref', files['ref'], '-o',
                            files['dir']/'out.png', '--device', 'quantum'], "--device: unknown device 'quantum'")
     if not torch.cuda.is_available():

@@ -26,7 +26,7 @@ def test_all_thesis_experiments_declared():
     assert [n for n in NAMES if n in THESIS_NUMBERS['experiments']] == list(THESIS_NUMBERS['experiments'])
 
 
-@pytest.mark.parametrize('profile', ['demo', 'paper'])
+@pytest.mark.parametrize('profile', ['demo', 'paper', 'smoke'])
 def test_every_experiment_loads(profile):
     from ttsr.experiment import load_experiment
     for n in NAMES:
@@ -40,7 +40,8 @@ def test_profiles_match_the_thesis():
     e1 = p['exp1_ttsr']
     assert (e1.data.crop_size, e1.train.batch_size, e1.train.warmup_epochs, e1.train.epochs) == (256, 20, 10, 500)
     assert (e1.loss.rec_w, e1.loss.per_w, e1.loss.adv_w) == (1.0, 0.01, 0.01)
-    assert (e1.train_set, e1.test_set, e1.model.lr_sr_residual, e1.model.hole_channel) == ('srraw', 'ffhq', False, False)
+    assert (e1.train_set, e1.test_set, e1.model.lr_sr_residual, e1.model.hole_channel) == ('srraw', 'ffhq_partial', False, False)
+    assert not e1.train.amp and p['exp0_rec'].data.cufed5_crop == 'fork_max320'   # fp32; the fork's CUFED5 protocol
     assert all(p[n].loss.rec_type == 'l1' for n in NAMES)             # the reference's reconstruction term
     assert [p[n].model.embedding_dim for n in ('exp1_ttsr', 'exp2_emb1152', 'exp2_emb576', 'exp2_emb288')] == [2304, 1152, 576, 288]
     assert [p[n].train.batch_size for n in ('exp2_emb1152', 'exp2_emb576', 'exp2_emb288')] == [22, 24, 28]   # Table 6.4

@@ -60,6 +60,9 @@ def prepare(params:str|Path|dict='params.yaml') -> dict:
     params = params if isinstance(params, dict) else load_yaml(params)
     exps = [load_experiment(params, n) for n in experiment_names(params)]
     if not exps: raise ValueError("params: no experiments declared, nothing to prepare")
+    from ttsr.config import from_dict
+    from ttsr.data.prepare import PrepareConfig, prepare_srraw
+    settings = from_dict(PrepareConfig, params.get('prepare'), where='prepare')
     done = {'demo': None, 'prepared': []}
     # the demo data is built in every profile (seconds; the explorer uses it and dvc.yaml declares data/demo): into
     # the profile's data folders in the demo profile, into data/demo beside the real datasets otherwise
@@ -67,10 +70,9 @@ def prepare(params:str|Path|dict='params.yaml') -> dict:
     roots = sorted({_demo_root(e) for e in exps}) if params.get('profile') == 'demo' else [Path('data/demo')]
     for root in roots: build_demo_data(root)
     done['demo'] = [str(r) for r in roots]
-    from ttsr.data.prepare import prepare_srraw
     for raw, out in sorted({(str(e.data.srraw_root), str(e.data.prepared_root)) for e in exps if e.train_set == 'srraw'}):
         if not Path(raw).is_dir(): raise FileNotFoundError(f"{raw}: SR-RAW folder not found (data.srraw_root)")
-        prepare_srraw(raw, out)
+        prepare_srraw(raw, out, **settings.kwargs())
         done['prepared'].append(out)
     return done
 

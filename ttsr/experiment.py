@@ -14,8 +14,8 @@ from .data.datasets import DataConfig
 from .losses import LossConfig
 
 # %% auto #0
-__all__ = ['TrainConfig', 'EvalConfig', 'ExperimentConfig', 'experiment_names', 'load_experiment', 'tiny_params',
-           'model_variants', 'pipeline_tables', 'write_dvc_yaml']
+__all__ = ['TrainConfig', 'EvalConfig', 'ExperimentConfig', 'resolve_profile', 'experiment_names', 'load_experiment',
+           'tiny_params', 'model_variants', 'pipeline_tables', 'write_dvc_yaml']
 
 # %% ../nbs/39_experiment.ipynb #9c9fae30
 @dataclass
@@ -72,7 +72,7 @@ class TrainConfig:
 # %% ../nbs/39_experiment.ipynb #dc1b3328
 @dataclass
 class EvalConfig:
-    test_set: Literal['ffhq', 'ffhq_nooverlap', 'cufed5']|None = None  # None = the experiment's test_set
+    test_set: Literal['ffhq', 'ffhq_partial', 'ffhq_nooverlap', 'cufed5']|None = None  # None = the experiment's test_set
     checkpoint: Literal['final', 'last'] = 'final'  # which checkpoint of the run to evaluate
     max_samples: int|None = None          # cap on test images (None = whole test set; thesis FFHQ: 350)
     batch_size: int = 1                   # test images may differ in size
@@ -102,7 +102,7 @@ class ExperimentConfig:
     name: str                             # pipeline name, also the run directory name
     description: str = ''                 # one line: what the experiment tests
     train_set: Literal['srraw', 'cufed'] = 'srraw'  # training data (make_dataset kind)
-    test_set: Literal['ffhq', 'ffhq_nooverlap', 'cufed5'] = 'ffhq'  # test data (make_dataset kind)
+    test_set: Literal['ffhq', 'ffhq_partial', 'ffhq_nooverlap', 'cufed5'] = 'ffhq'  # test data (make_dataset kind)
     init_from: str|None = None            # experiment name or checkpoint path to start from; None = fresh init
     trains: bool = True                   # False: no training; evaluates init_from's final weights (Exp 5)
     region: str = 'full'                  # metrics region the report and summary headline (ttsr.evaluate.REGIONS)
@@ -138,6 +138,16 @@ def _sections(d:dict|None, where:str, allowed=_SECTIONS) -> dict:
     if unknown: raise KeyError(f"{where}: unknown key(s) {unknown}; known keys are {sorted(allowed)}")
     return d
 
+def resolve_profile(profiles:dict, name:str, _seen:tuple=()) -> dict:
+    "Profile `name` with `inherits: <parent>` resolved: the parent's sections, overridden key by key by its own."
+    if name not in profiles: raise KeyError(f"unknown profile {name!r}; known profiles are {sorted(profiles)}")
+    if name in _seen: raise ValueError(f"profiles: circular inherits {' -> '.join(_seen + (name,))}")
+    own = dict(_sections(profiles[name], f'profiles.{name}', ('inherits', 'data', 'defaults', 'experiments')))
+    parent = own.pop('inherits', None)
+    if parent is None: return own
+    if not isinstance(parent, str): raise TypeError(f"profiles.{name}.inherits: expected a profile name, got {parent!r}")
+    return merge(resolve_profile(profiles, parent, _seen + (name,)), own)
+
 def experiment_names(params:dict|str|Path) -> list[str]:
     "Names of the experiments declared in `params`."
     params = params if isinstance(params, dict) else load_yaml(params)
@@ -156,7 +166,7 @@ def load_experiment(params:dict|str|Path, # the params dict or a params.yaml pat
     if profile is not None and profile not in profiles:
         raise KeyError(f"unknown profile {profile!r}; known profiles are {sorted(profiles)}")
     cfg = {'data': params.get('data') or {}, **_sections(params.get('defaults'), 'defaults')}
-    prof = _sections(profiles[profile], f'profiles.{profile}', ('data', 'defaults', 'experiments')) if profile else {}
+    prof = resolve_profile(profiles, profile) if profile else {}
     cfg = merge(cfg, {'data': prof.get('data') or {}, **_sections(prof.get('defaults'), f'profiles.{profile}.defaults')})
     layers = [(exps[name], f'experiments.{name}'),
               ((prof.get('experiments') or {}).get(name), f'profiles.{profile}.experiments.{name}')]

@@ -127,7 +127,7 @@ def restore(model:torch.nn.Module, lr_image:np.ndarray, ref_image:np.ndarray, ma
     return restore_details(model, lr_image, ref_image, mask, **kwargs).image
 
 # %% ../nbs/55_infer.ipynb #025c7bcf
-MAX_PIXELS = 2048 * 2048   # default input size limit of `infer_files` and ttsr-infer --max-pixels (about 1 GB of output buffers)
+MAX_PIXELS = 2048 * 2048   # default input size limit of `infer_files` and ttsr-infer --max-pixels (an 8192x8192 output)
 
 def check_pixels(path:str|Path, limit:int, setting:str):
     "Refuse an image with more than `limit` pixels, reading only its header (a huge file is never decoded)."
@@ -162,7 +162,9 @@ def infer_files(checkpoint:str|Path, # model checkpoint (ours, e.g. runs/exp1_tt
         if p is not None: ensure_dir(Path(p).parent)           # an output under a regular file fails before any work
     dev = resolve_device(device)
     if max_pixels is not None:
-        check_pixels(lr_path, max_pixels, '--max-pixels'); check_pixels(ref_path, 16 * max_pixels, '16 x --max-pixels')
+        check_pixels(lr_path, max_pixels, '--max-pixels')
+        for p in (ref_path, mask_path):              # at the output's density: 16x as many
+            if p is not None: check_pixels(p, 16 * max_pixels, '16 x --max-pixels')
     model = load_model(checkpoint, map_location=dev)
     if source_map_path is not None and model.cfg.attention != 'hard':
         raise ValueError(f"{source_map_path}: a source map needs hard attention; {checkpoint} uses {model.cfg.attention} attention")

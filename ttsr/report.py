@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 import pandas as pd
 from .config import load_yaml
+from .io import atomic_write_with, write_json, write_text
 from .experiment import ExperimentConfig, load_experiment, experiment_names
 from .viz import read_live_metrics
 
@@ -109,12 +110,7 @@ def summary_numbers(out:Outputs) -> dict:
 
 def write_summary(root:str|Path='.') -> Path:
     "Write `summary_numbers` of the stage outputs under `root` to <root>/results/summary.json (atomically)."
-    path = Path(root)/'results'/'summary.json'
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.tmp')
-    tmp.write_text(json.dumps(summary_numbers(load_outputs(root)), indent=2) + '\n')
-    tmp.replace(path)
-    return path
+    return write_json(Path(root)/'results'/'summary.json', summary_numbers(load_outputs(root)))
 
 # %% ../nbs/75_report.ipynb #1a3f84ad
 def table_6_1(out:Outputs) -> pd.DataFrame:
@@ -234,13 +230,8 @@ def write_html(nb, # a notebook node (executed or not)
                site_nav:str='', # HTML of a sidebar (docs site), empty for a standalone page
                mathjax_url:str='') -> Path:
     "Write `nb` as one HTML file with inline figures and no remote script (atomically); return its path."
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    body, _ = html_exporter(mathjax_url).from_notebook_node(nb, resources={'metadata': {'name': title or out.stem}, 'site_nav': site_nav})
-    tmp = out.with_name(f'.{out.name}.tmp')
-    tmp.write_text(body, encoding='utf-8')
-    tmp.replace(out)
-    return out
+    body, _ = html_exporter(mathjax_url).from_notebook_node(nb, resources={'metadata': {'name': title or Path(out).stem}, 'site_nav': site_nav})
+    return write_text(out, body)
 
 # %% ../nbs/75_report.ipynb #a990d3fd
 def render(kind:str, # 'experiment' or 'summary'
@@ -264,11 +255,10 @@ def render(kind:str, # 'experiment' or 'summary'
     stem = name if kind == 'experiment' else 'summary'
     out_dir = Path(out_dir) if out_dir else root/'results'/'reports'
     out_dir.mkdir(parents=True, exist_ok=True)
-    nb_out, tmp = out_dir/f'{stem}.ipynb', out_dir/f'.{stem}.tmp.ipynb'
+    nb_out = out_dir/f'{stem}.ipynb'
     os.environ.setdefault('MPLBACKEND', 'module://matplotlib_inline.backend_inline')
-    pm.execute_notebook(str(template), str(tmp), parameters=params, kernel_name=kernel, language='python', cwd=str(root),
-                        progress_bar=False, execution_timeout=timeout)
-    tmp.replace(nb_out)
+    atomic_write_with(nb_out, lambda tmp: pm.execute_notebook(str(template), str(tmp), parameters=params, kernel_name=kernel,
+                      language='python', cwd=str(root), progress_bar=False, execution_timeout=timeout))
     if kind == 'summary': write_summary(root)                            # the stage's DVC metric
     nb = nbformat.read(nb_out, as_version=4)
     # the page shows the values papermill injected, not the template's defaults or its front matter

@@ -4,7 +4,7 @@
 
 # %% ../nbs/40_train.ipynb #c97c640a
 from __future__ import annotations
-import math, time, platform, warnings, dataclasses
+import math, sys, time, platform, warnings, dataclasses
 from pathlib import Path
 import torch
 import torch.distributed as dist
@@ -46,6 +46,21 @@ def _train_hr_size(data:Dataset) -> int:
     if h != w: raise ValueError(f"training HR crops must be square (the discriminator has a fixed input size), got {h}x{w}")
     return int(h)
 
+_TRAINING_KEYS = ('train_set', 'init_from', 'model', 'data', 'loss', 'train')   # what a training run depends on
+
+def _resumable(last:Path, exp:ExperimentConfig, env:DistEnv) -> bool:
+    """Whether `last` exists and was written for this experiment's training config. One written for another config (the
+    params changed: DVC reruns the stage but keeps its persistent checkpoints) is deleted with final.pt: the run starts over."""
+    if not last.is_file(): return False
+    saved, now = load_checkpoint(last).get('experiment_config') or {}, to_dict(exp)
+    changed = [k for k in _TRAINING_KEYS if saved.get(k) != now.get(k)]
+    if not changed: return True
+    if env.distributed: dist.barrier()                   # every rank has read last.pt before rank 0 deletes it
+    if env.is_main:
+        print(f"{last}: written for another config ({', '.join(changed)} changed); starting over", file=sys.stderr)
+        for f in (last, last.with_name('final.pt')): f.unlink(missing_ok=True)
+    return False
+
 def _setup(exp:ExperimentConfig, run_dir:Path, env:DistEnv, resume:bool, train_data, val_data) -> Run:
     "Build model, loss, optimisers and data; restore the checkpoint."
     cfg, dev = exp.train, env.device
@@ -54,7 +69,7 @@ def _setup(exp:ExperimentConfig, run_dir:Path, env:DistEnv, resume:bool, train_d
     if env.is_main:
         ensure_dir(run_dir)
         for f in (last, last.with_name('final.pt')): remove_stale_temps(f)
-    resumed = resume and last.is_file()
+    resumed = resume and _resumable(last, exp, env)
     init = init_sd = None
     if exp.init_from and not resumed:      # read before anything is built: a bad file fails at once
         path = resolve_init(exp.init_from, run_dir.parent)
