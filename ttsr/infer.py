@@ -5,6 +5,7 @@
 # %% ../nbs/55_infer.ipynb #9bf929da
 from __future__ import annotations
 from pathlib import Path
+import math
 from typing import NamedTuple
 import cv2
 import numpy as np
@@ -15,8 +16,9 @@ from .data.masks import downscale_mask
 from .viz import to_uint8, source_map_figure, save_figure
 
 # %% auto #0
-__all__ = ['read_mask', 'write_png', 'ModelInputs', 'prepare_inputs', 'tile_starts', 'Restored', 'restore_details', 'restore',
-           'load_model_file', 'infer_files']
+__all__ = ['DEFAULT_TILE', 'DEFAULT_HALO', 'DEFAULT_CHECKPOINT', 'read_mask', 'write_png', 'ModelInputs', 'prepare_inputs',
+           'tile_starts', 'exact_halo', 'run_network', 'Restored', 'pad_input', 'restore_details', 'restore',
+           'load_model_file', 'resolve_checkpoint', 'infer_files']
 
 # %% ../nbs/55_infer.ipynb #798767c1
 def read_mask(path:str|Path) -> np.ndarray:
@@ -66,6 +68,9 @@ def prepare_inputs(lr_image:np.ndarray, # [h,w,3] uint8 input (wide, low resolut
     return ModelInputs(t(lr), t(lr_sr), t(ref), t(down_up(ref, scale)), (h, w), ref)
 
 # %% ../nbs/55_infer.ipynb #8fd78bbd
+DEFAULT_TILE = 256  # input pixels per tile side (1024 output pixels)
+DEFAULT_HALO = 24   # input pixels of context on each side of a tile
+
 def tile_starts(n:int, tile:int, overlap:int=0) -> list[int]:
     "Start offsets of windows of size `tile` covering [0, n) with at least `overlap` shared between neighbours."
     if tile >= n: return [0]
@@ -73,7 +78,67 @@ def tile_starts(n:int, tile:int, overlap:int=0) -> list[int]:
     starts = list(range(0, n - tile, tile - overlap))
     return starts + [n - tile]
 
+def exact_halo(model:torch.nn.Module) -> int:
+    "Input pixels per side that bound the receptive field of `model`: tiles with this halo equal the untiled output."
+    r, scale = 0.0, {}
+    hooks = [m.register_forward_hook(lambda m, i, o: scale.__setitem__(m, i[0].shape[-1] / 8))
+             for m in model.MainNet.modules() if isinstance(m, torch.nn.Conv2d)]
+    C, lv3 = model.cfg.n_feats, model.cfg.embedding_dim // 9
+    z = lambda c, s: torch.zeros(1, c, 8 * s, 8 * s)
+    try:
+        with torch.no_grad(): model.MainNet(z(3, 1), z(1, 1), z(lv3, 1), z(128, 2), z(64, 4), lr_sr=z(3, 4))
+    finally:
+        for h in hooks: h.remove()
+    r = sum((m.kernel_size[0] // 2) * m.dilation[0] / s for m, s in scale.items())
+    n_up = 12  # bicubic `up` calls in MainNet (each reaches 2 pixels of its source scale), counted generously
+    return math.ceil(r + 2 * n_up + 3 + 3 + 2)  # + LTE (~3 input px), search patch/reduction/fold (3), LR_sr kernel (2)
+
 # %% ../nbs/55_infer.ipynb #1989a264
+def _tile_inputs(lr:np.ndarray, hole:np.ndarray, ey0:int, ey1:int, ex0:int, ex1:int, scale:int=4):
+    "LR and LR_sr tensors of input rows ey0:ey1, columns ex0:ex1, made exactly as for the whole image."
+    h, w = lr.shape[:2]
+    cy0, cy1, cx0, cx1 = max(ey0 - 3, 0), min(ey1 + 3, h), max(ex0 - 3, 0), min(ex1 + 3, w)  # bicubic reach: 2 px
+    up = resize_bicubic(lr[cy0:cy1, cx0:cx1], ((cx1 - cx0) * scale, (cy1 - cy0) * scale))
+    lr_sr = np.maximum(up[(ey0 - cy0) * scale:(ey1 - cy0) * scale, (ex0 - cx0) * scale:(ex1 - cx0) * scale], 1)
+    hh = hole[ey0 * scale:ey1 * scale, ex0 * scale:ex1 * scale]
+    lr_t = np.where(downscale_mask(hh, scale)[..., None], np.uint8(0), lr[ey0:ey1, ex0:ex1])
+    lr_sr = np.where(hh[..., None], np.uint8(0), lr_sr)
+    return to_tensor(lr_t)[None], to_tensor(lr_sr)[None]
+
+@torch.no_grad()
+def run_network(model, lr:np.ndarray, # [hp,wp,3] uint8 padded input, zeros raised to 1 (see `prepare_inputs`)
+                hole:np.ndarray, # [4hp,4wp] bool holes
+                ref:Tensor, ref_sr:Tensor, # [1,3,H,W] reference and its degraded copy, in [-1,1]
+                tile:int|None=DEFAULT_TILE, halo:int=DEFAULT_HALO, # None: the whole input at once
+                window:tuple[int, int, int]|None=None, device=None, progress:bool=False, scale:int=4):
+    "Output [3,4hp,4wp] float, index [hp,wp] and S [hp,wp] (None for soft attention), the network run tile by tile."
+    from tqdm.auto import tqdm
+    device = device or next(model.parameters()).device
+    hp, wp = lr.shape[:2]
+    if tile is not None and tile < 1: raise ValueError(f"tile: expected a positive number of input pixels, got {tile}")
+    if halo < 0: raise ValueError(f"halo: expected >= 0 input pixels, got {halo}")
+    lte = model.LTE
+    bank = model.SearchTransfer.prepare_ref(lte((ref_sr.to(device) + 1) / 2)[2], *lte((ref.to(device) + 1) / 2))
+    out = torch.zeros(3, hp * scale, wp * scale)
+    index = S = None
+    t = tile or max(hp, wp)
+    cores = [(y, min(y + t, hp), x, min(x + t, wp)) for y in range(0, hp, t) for x in range(0, wp, t)]
+    for y0, y1, x0, x1 in tqdm(cores, desc='tiles', disable=not progress or len(cores) < 2, leave=False):
+        ey0, ey1, ex0, ex1 = max(y0 - halo, 0), min(y1 + halo, hp), max(x0 - halo, 0), min(x1 + halo, wp)
+        lr_t, lr_sr_t = (a.to(device) for a in _tile_inputs(lr, hole, ey0, ey1, ex0, ex1, scale))
+        win = None if window is None else (window[0] + ey0, window[1] + ex0, window[2])
+        att = model.SearchTransfer.search_transfer(lte((lr_sr_t + 1) / 2)[2], bank, win)
+        sr = model.MainNet(lr_t, att.S, att.T_lv3, att.T_lv2, att.T_lv1, lr_sr=lr_sr_t)
+        cy, cx = slice(y0 - ey0, y1 - ey0), slice(x0 - ex0, x1 - ex0)
+        out[:, y0 * scale:y1 * scale, x0 * scale:x1 * scale] = \
+            sr[0, :, cy.start * scale:cy.stop * scale, cx.start * scale:cx.stop * scale].float().cpu()
+        if att.index is not None:
+            if index is None: index, S = torch.zeros(hp, wp, dtype=torch.long), torch.zeros(hp, wp)
+            index[y0:y1, x0:x1] = att.index[0].cpu().view(ey1 - ey0, ex1 - ex0)[cy, cx]
+            S[y0:y1, x0:x1] = att.S[0, 0].float().cpu()[cy, cx]
+    return out, index, S
+
+# %% ../nbs/55_infer.ipynb #ba11173e
 class Restored(NamedTuple):
     "Output of `restore_details`."
     image: np.ndarray # [4h,4w,3] uint8
@@ -81,26 +146,18 @@ class Restored(NamedTuple):
     S: Tensor|None # [h,w] relevance of the copied patch (None for soft attention)
     ref: np.ndarray # the reference as used (cropped to a multiple of 4), uint8
 
-def _run(model, x:ModelInputs, device, tile:int|None, overlap:int, scale:int=4):
-    "Model output [3,4hp,4wp], index [hp,wp] and S [hp,wp] on the padded input grid."
-    _, _, hp, wp = x.LR.shape
-    ref, ref_sr = x.Ref.to(device), x.Ref_sr.to(device)
-    out = torch.zeros(3, hp * scale, wp * scale); weight = torch.zeros(1, hp * scale, wp * scale)
-    index = S = None
-    ys, xs = (tile_starts(hp, tile, overlap), tile_starts(wp, tile, overlap)) if tile else ([0], [0])
-    th, tw = (min(tile, hp), min(tile, wp)) if tile else (hp, wp)
-    for y in ys:
-        for x0 in xs:
-            lr = x.LR[..., y:y + th, x0:x0 + tw].to(device)
-            lr_sr = x.LR_sr[..., y * scale:(y + th) * scale, x0 * scale:(x0 + tw) * scale].to(device)
-            o = model(lr, lr_sr, ref, ref_sr)
-            out[:, y * scale:(y + th) * scale, x0 * scale:(x0 + tw) * scale] += o.sr[0].float().cpu()
-            weight[:, y * scale:(y + th) * scale, x0 * scale:(x0 + tw) * scale] += 1
-            if o.index is not None:
-                if index is None: index, S = torch.zeros(hp, wp, dtype=torch.long), torch.zeros(hp, wp)
-                index[y:y + th, x0:x0 + tw] = o.index[0].cpu().view(th, tw)          # [h*w] -> [h,w]
-                S[y:y + th, x0:x0 + tw] = o.S[0, 0].float().cpu()
-    return out / weight, index, S
+def pad_input(lr_image:np.ndarray, mask:np.ndarray|None, pad_multiple:int=4, scale:int=4):
+    "(padded input with zeros raised to 1, padded [4hp,4wp] hole map): `prepare_inputs`'s conventions, no upsampling."
+    h, w = lr_image.shape[:2]
+    hole = np.zeros((h * scale, w * scale), bool)
+    if mask is not None:
+        mask = np.asarray(mask, bool)
+        if mask.shape == (h, w): hole = np.kron(mask, np.ones((scale, scale), bool))
+        elif mask.shape == (h * scale, w * scale): hole = mask
+        else: raise ValueError(f"mask: shape {mask.shape} matches neither the input {(h, w)} nor the output {(h * scale, w * scale)}")
+    ph, pw = -h % pad_multiple, -w % pad_multiple
+    lr = np.maximum(np.pad(lr_image, ((0, ph), (0, pw), (0, 0)), mode='edge'), 1)
+    return lr, np.pad(hole, ((0, ph * scale), (0, pw * scale)))
 
 @torch.no_grad()
 def restore_details(model:torch.nn.Module, # a TTSR model
@@ -108,17 +165,22 @@ def restore_details(model:torch.nn.Module, # a TTSR model
                     ref_image:np.ndarray, # [H,W,3] uint8 reference at 4x the input's pixel density
                     mask:np.ndarray|None=None, # [h,w] or [4h,4w] bool, True = hole
                     tile:int|None=None, # input tile size in pixels (None = whole image at once)
-                    tile_overlap:int=8, # input pixels shared by neighbouring tiles (averaged)
+                    halo:int=DEFAULT_HALO, # input pixels of context around each tile (discarded)
                     device:str|torch.device|None=None, # default: the model's device
+                    window:tuple[int, int, int]|None=None, # registered-window search (oy, ox, radius); None: exact
+                    progress:bool=False, # tqdm bar over the tiles
                    ) -> Restored:
     "Restore `lr_image` with `ref_image`: output image, hard-attention source positions and relevance."
-    x = prepare_inputs(lr_image, ref_image, mask)
+    prepare_inputs(lr_image[:4, :4], ref_image)       # checks the images (cheap: a 4x4 corner of the input)
+    lr, hole = pad_input(lr_image, mask)
+    ref = modcrop(ref_image, 4)
     device = torch.device(device) if device is not None else next(model.parameters()).device
     model.eval().to(device)
-    out, index, S = _run(model, x, device, tile, tile_overlap)
-    h, w = x.hw
+    out, index, S = run_network(model, lr, hole, to_tensor(ref)[None], to_tensor(down_up(ref, 4))[None], tile, halo,
+                                window, device, progress)
+    h, w = lr_image.shape[:2]
     crop = lambda t: None if t is None else t[:h, :w]
-    return Restored(to_uint8(out[:, :4 * h, :4 * w]), crop(index), crop(S), x.ref)
+    return Restored(to_uint8(out[:, :4 * h, :4 * w]), crop(index), crop(S), ref)
 
 def restore(model:torch.nn.Module, lr_image:np.ndarray, ref_image:np.ndarray, mask:np.ndarray|None=None, **kwargs) -> np.ndarray:
     "Restored image (uint8, 4x the input's size) of `lr_image` with the texture of `ref_image`; see `restore_details`."
@@ -145,14 +207,24 @@ def load_model_file(path:str|Path, map_location='cpu') -> torch.nn.Module:
     except RuntimeError as e: raise ValueError(f"{path}: weights do not fit the stored model config ({e})") from None
     return model.eval()
 
+# %% ../nbs/55_infer.ipynb #c60a2cdc
+DEFAULT_CHECKPOINT = Path(__import__('ttsr').__file__).resolve().parent.parent / 'models' / 'ttsr-mini.pt'
+
+def resolve_checkpoint(path:str|Path|None=None) -> Path:
+    "`path`, or the shipped default model when `path` is None (an error naming it when it is missing)."
+    if path is not None: return Path(path)
+    if not DEFAULT_CHECKPOINT.is_file():
+        raise FileNotFoundError(f"{DEFAULT_CHECKPOINT}: the default model is missing; pass --checkpoint")
+    return DEFAULT_CHECKPOINT
+
 # %% ../nbs/55_infer.ipynb #025c7bcf
-def infer_files(checkpoint:str|Path, # model checkpoint (ours, e.g. runs/exp1_ttsr/checkpoints/final.pt)
+def infer_files(checkpoint:str|Path|None, # model checkpoint (e.g. runs/exp1_ttsr/checkpoints/final.pt); None: the shipped model
                 lr_path:str|Path, # the input image (wide, low resolution)
                 ref_path:str|Path, # the reference image (4x the input's pixel density)
                 mask_path:str|Path|None=None, # hole mask image (bright = hole), input or output size
                 out_path:str|Path='restored.png', # output PNG (4x the input's size)
                 source_map_path:str|Path|None=None, # optional PNG of the hard-attention source map figure
-                tile:int|None=None, tile_overlap:int=8, device:str='auto') -> Path:
+                tile:int|None=None, halo:int=DEFAULT_HALO, device:str='auto', progress:bool=False) -> Path:
     "Restore the image at `lr_path` with the reference at `ref_path` and write it to `out_path` as PNG."
     out_path = Path(out_path)
     if out_path.suffix.lower() != '.png': raise ValueError(f"{out_path}: output must be a .png file")
@@ -161,8 +233,8 @@ def infer_files(checkpoint:str|Path, # model checkpoint (ours, e.g. runs/exp1_tt
     lr, ref = read_rgb(lr_path), read_rgb(ref_path)
     mask = read_mask(mask_path) if mask_path is not None else None
     dev = torch.device('cuda' if torch.cuda.is_available() else 'cpu') if device == 'auto' else torch.device(device)
-    model = load_model_file(checkpoint, map_location=dev)
-    r = restore_details(model, lr, ref, mask, tile=tile, tile_overlap=tile_overlap, device=dev)
+    model = load_model_file(resolve_checkpoint(checkpoint), map_location=dev)
+    r = restore_details(model, lr, ref, mask, tile=tile, halo=halo, device=dev, progress=progress)
     write_png(out_path, r.image)
     if source_map_path is not None:
         if r.index is None: raise ValueError(f"{checkpoint}: a source map needs hard attention; this model uses soft attention")
