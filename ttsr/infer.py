@@ -17,8 +17,8 @@ from .viz import to_uint8, source_map_figure, save_figure
 
 # %% auto #0
 __all__ = ['DEFAULT_TILE', 'DEFAULT_HALO', 'DEFAULT_CHECKPOINT', 'read_mask', 'write_png', 'ModelInputs', 'prepare_inputs',
-           'tile_starts', 'exact_halo', 'run_network', 'Restored', 'pad_input', 'restore_details', 'restore',
-           'load_model_file', 'resolve_checkpoint', 'infer_files']
+           'tile_starts', 'exact_halo', 'balanced_tile', 'lte_tiled', 'run_network', 'Restored', 'pad_input',
+           'restore_details', 'restore', 'load_model_file', 'resolve_checkpoint', 'infer_files']
 
 # %% ../nbs/55_infer.ipynb #798767c1
 def read_mask(path:str|Path) -> np.ndarray:
@@ -94,6 +94,27 @@ def exact_halo(model:torch.nn.Module) -> int:
     return math.ceil(r + 2 * n_up + 3 + 3 + 2)  # + LTE (~3 input px), search patch/reduction/fold (3), LR_sr kernel (2)
 
 # %% ../nbs/55_infer.ipynb #1989a264
+def balanced_tile(n:int, tile:int|None) -> int:
+    "Core size of the fewest tiles of at most `tile` that cover `n`, all of about the same size (no thin last tile)."
+    if tile is None or tile >= n: return n
+    return -(-n // -(-n // tile))
+
+def lte_tiled(lte, x:Tensor, # [1,3,H,W] in [-1,1], H and W multiples of 4
+              tile:int=512, halo:int=16) -> tuple[Tensor, Tensor, Tensor]:
+    "The LTE's (lv1, lv2, lv3) of `x`, computed on tiles with a `halo` that covers its receptive field (exact)."
+    _, _, H, W = x.shape
+    if H * W <= tile * tile: return lte((x + 1) / 2)
+    outs = None
+    for y0 in range(0, H, tile):
+        for x0 in range(0, W, tile):
+            y1, x1 = min(y0 + tile, H), min(x0 + tile, W)
+            ey0, ex0, ey1, ex1 = max(y0 - halo, 0), max(x0 - halo, 0), min(y1 + halo, H), min(x1 + halo, W)
+            feats = lte((x[..., ey0:ey1, ex0:ex1] + 1) / 2)
+            if outs is None: outs = [f.new_empty(1, f.shape[1], H // s, W // s) for f, s in zip(feats, (1, 2, 4))]
+            for o, f, s in zip(outs, feats, (1, 2, 4)):
+                o[..., y0 // s:y1 // s, x0 // s:x1 // s] = f[..., (y0 - ey0) // s:(y1 - ey0) // s, (x0 - ex0) // s:(x1 - ex0) // s]
+    return tuple(outs)
+
 def _tile_inputs(lr:np.ndarray, hole:np.ndarray, ey0:int, ey1:int, ex0:int, ex1:int, scale:int=4):
     "LR and LR_sr tensors of input rows ey0:ey1, columns ex0:ex1, made exactly as for the whole image."
     h, w = lr.shape[:2]
@@ -118,11 +139,11 @@ def run_network(model, lr:np.ndarray, # [hp,wp,3] uint8 padded input, zeros rais
     if tile is not None and tile < 1: raise ValueError(f"tile: expected a positive number of input pixels, got {tile}")
     if halo < 0: raise ValueError(f"halo: expected >= 0 input pixels, got {halo}")
     lte = model.LTE
-    bank = model.SearchTransfer.prepare_ref(lte((ref_sr.to(device) + 1) / 2)[2], *lte((ref.to(device) + 1) / 2))
+    bank = model.SearchTransfer.prepare_ref(lte_tiled(lte, ref_sr.to(device))[2], *lte_tiled(lte, ref.to(device)))
     out = torch.zeros(3, hp * scale, wp * scale)
     index = S = None
-    t = tile or max(hp, wp)
-    cores = [(y, min(y + t, hp), x, min(x + t, wp)) for y in range(0, hp, t) for x in range(0, wp, t)]
+    th, tw = balanced_tile(hp, tile), balanced_tile(wp, tile)
+    cores = [(y, min(y + th, hp), x, min(x + tw, wp)) for y in range(0, hp, th) for x in range(0, wp, tw)]
     for y0, y1, x0, x1 in tqdm(cores, desc='tiles', disable=not progress or len(cores) < 2, leave=False):
         ey0, ey1, ex0, ex1 = max(y0 - halo, 0), min(y1 + halo, hp), max(x0 - halo, 0), min(x1 + halo, wp)
         lr_t, lr_sr_t = (a.to(device) for a in _tile_inputs(lr, hole, ey0, ey1, ex0, ex1, scale))
