@@ -15,7 +15,7 @@ input upsampled whole, one untiled forward pass with the 9C-dim search, as `ttsr
     python benchmarks/bench_complete.py --sizes 0.25 1 --exact-max-mp 4 --checkpoint models/ttsr-mini.pt
 
 Model: --checkpoint, else the shipped default (models/ttsr-mini.pt) when present, else the paper's architecture
-(`--variant`) with random weights (time and memory do not depend on the weights; the PSNR figures then only compare
+with random weights (time and memory do not depend on the weights; the PSNR figures then only compare
 two searches of an untrained network). Writes benchmarks/results/complete.json and complete.md.
 """
 from __future__ import annotations
@@ -41,13 +41,13 @@ def make_pair(mp:float, folder:Path, scene:str='chelsea') -> tuple[Path, Path]:
 
 def load(spec:dict):
     import torch
-    from ttsr.infer import load_model_file, DEFAULT_CHECKPOINT
-    from ttsr.archs.ttsr import TTSR, model_config
-    import dataclasses
+    from ttsr.infer import DEFAULT_CHECKPOINT
+    from ttsr.checkpoint import load_model
+    from ttsr.archs.ttsr import TTSR, TTSRConfig
     ck = spec.get('checkpoint') or (str(DEFAULT_CHECKPOINT) if DEFAULT_CHECKPOINT.is_file() else None)
-    if ck: return load_model_file(ck), ck
+    if ck: return load_model(ck).eval(), ck
     torch.manual_seed(0)
-    return TTSR(dataclasses.replace(model_config(spec['variant']), init_lte_from_vgg=False)).eval(), f"random {spec['variant']}"
+    return TTSR(TTSRConfig(init_lte_from_vgg=False)).eval(), "random-weight paper TTSR"
 
 
 def measure(spec:dict) -> dict:
@@ -97,7 +97,7 @@ def main(argv=None):
     p.add_argument('--matmul-at', type=float, nargs='*', default=[1], help="sizes at which to run the 9C-dim search and the legacy path too")
     p.add_argument('--radius', type=int, default=None, help="window radius (default: ttsr.complete's)")
     p.add_argument('--tile', type=int, default=None); p.add_argument('--halo', type=int, default=None)
-    p.add_argument('--checkpoint', default=None); p.add_argument('--variant', default='ttsr')
+    p.add_argument('--checkpoint', default=None)
     p.add_argument('--out', type=Path, default=ROOT/'benchmarks'/'results'/'complete.json')
     p.add_argument('--one', help=argparse.SUPPRESS)
     a = p.parse_args(argv)
@@ -115,7 +115,7 @@ def main(argv=None):
             searches = (['exact'] if mp <= a.exact_max_mp else []) + ['window'] + (['matmul', 'legacy'] if mp in a.matmul_at else [])
             res = {}
             for search in searches:
-                spec = dict(mp=mp, search=search, wide=str(wide), tele=str(tele), checkpoint=a.checkpoint, variant=a.variant,
+                spec = dict(mp=mp, search=search, wide=str(wide), tele=str(tele), checkpoint=a.checkpoint,
                             radius=a.radius if a.radius is not None else DEFAULT_WINDOW_RADIUS,
                             tile=a.tile or DEFAULT_TILE, halo=a.halo if a.halo is not None else DEFAULT_HALO,
                             save=str(Path(tmp)/f'{mp}_{search}.npy'))
