@@ -1,12 +1,11 @@
-"""The offline docs site: `tools/build_docs.py` builds it from the notebooks (nbdev-processed) and rendered reports, and
+"""The offline docs site: `ttsr.docs.build_site` (the `ttsr-docs` command) builds it from the notebooks (nbdev-processed) and rendered reports, and
 headless Chromium shows the pages with their headings, rendered `show_doc` signatures and inline figures."""
 from __future__ import annotations
-import os, shutil, subprocess, sys
+import os, shutil, subprocess
 from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT/'tools'))
 CHROMIUM = next((shutil.which(c) for c in ('chromium', 'chromium-browser', 'google-chrome') if shutil.which(c)), None)
 FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
          '--disable-sync', '--no-first-run']
@@ -18,13 +17,13 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason='headless Chromium not 
 def site(tmp_path_factory, report_tree):
     "The site built from this checkout's notebooks plus reports rendered from a synthetic stage-output tree."
     from ttsr.report import render
-    from build_docs import build_site
+    from ttsr.docs import build_site
     tmp = tmp_path_factory.mktemp('docs')
     fixture = report_tree
     reports = fixture/'results'/'reports'
     render('summary', root=fixture, out_dir=reports)
     render('experiment', 'exp1_ttsr', root=fixture, out_dir=reports)
-    index, errors = build_site(out=tmp/'site', reports=reports, workers=2, quiet=True)
+    index, errors = build_site(out=tmp/'site', reports=reports, workers=2, quiet=True, root=ROOT)
     return index.parent, errors, tmp
 
 
