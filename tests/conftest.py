@@ -27,7 +27,11 @@ def make_report_tree(root:Path) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT/'params.yaml', root/'params.yaml')
     shutil.copytree(ROOT/'nbs'/'reports', root/'nbs'/'reports')
-    experiments = yaml.safe_load((ROOT/'params.yaml').read_text())['experiments']
+    from ttsr.differences import thesis_differences
+    from ttsr.evaluate import describe_test_set
+    from ttsr.experiment import load_experiment
+    params = yaml.safe_load((ROOT/'params.yaml').read_text())
+    experiments = params['experiments']
     entry = lambda p, s: {'ttsr': {'psnr': p, 'ssim': s, 'n': 4}, 'rgb': {'psnr': p - 0.5, 'ssim': s - 0.01, 'n': 4}}
     for i, (n, e) in enumerate(experiments.items()):
         res = root/'results'/n
@@ -42,6 +46,9 @@ def make_report_tree(root:Path) -> Path:
                 'no_sr': {'title': 'No super-resolution', 'metrics': {'full': entry(25, 0.75), 'masked_vs_hr': entry(12, 0.3),
                                                                       'masked_vs_lr': entry(13, 0.4)}}},
             'unavailable': {'palette': 'synthetic fixture'}, 'fid': {'available': False, 'reason': 'synthetic fixture'}}
+        exp = load_experiment(params, n)        # what ttsr-evaluate writes beside the scores
+        metrics['test_protocol'] = describe_test_set(exp.data, exp.eval_test_set)
+        metrics['thesis_differences'] = thesis_differences(exp, metrics)
         res.mkdir(parents=True, exist_ok=True)
         (res/'metrics.json').write_text(json.dumps(metrics, indent=1))
         _png(res/'samples'/'overview.png', i); _png(res/'attention'/'sample0.png', 100 + i)

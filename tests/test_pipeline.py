@@ -247,10 +247,12 @@ def test_reports_render(rendered):
     for heading in ('Goal', 'Data', 'Configuration', 'Training curves', 'Metrics', 'Samples', 'Attention maps', 'Notes'):
         assert f'>{heading}' in exp1, heading
     assert 'thesis (published' in exp1 and '34.89' in exp1
+    assert 'Our conditions and the thesis' in exp1 and 'Numeric precision' in exp1 and 'Test protocol: FFHQ' in exp1
     exp5 = paths['exp5_inpaint'][1].read_text()
     assert 'No training of its own' in exp5 and 'exp1_ttsr' in exp5
     summary = paths['summary'][1].read_text()
-    for t in ('Table 6.1', 'Table 6.2', 'Table 6.4', 'Table 6.5', 'Figure 6.1', 'Figure 6.4', 'No super-resolution'):
+    for t in ('Table 6.1', 'Table 6.2', 'Table 6.4', 'Table 6.5', 'Figure 6.1', 'Figure 6.4', 'No super-resolution',
+              'Differences from the thesis', 'Reduction conv and Q/K projections', 'Test protocol of exp0_rec'):
         assert t in summary, t
     s = json.loads((root/'results'/'summary.json').read_text())
     # the fixture's model beats No-SR by exactly 1 dB + 0.1 dB per experiment index on the full image
