@@ -18,9 +18,9 @@ from .io import ensure_dir, resolve_device
 from .checkpoint import load_model
 
 # %% auto #0
-__all__ = ['DEFAULT_TILE', 'DEFAULT_HALO', 'DEFAULT_CHECKPOINT', 'MAX_PIXELS', 'read_mask', 'write_png', 'ModelInputs',
-           'prepare_inputs', 'tile_starts', 'exact_halo', 'balanced_tile', 'lte_tiled', 'run_network', 'Restored',
-           'pad_input', 'restore_details', 'restore', 'resolve_checkpoint', 'check_pixels', 'infer_files']
+__all__ = ['DEFAULT_TILE', 'DEFAULT_HALO', 'DEFAULT_CHECKPOINT', 'MAX_PIXELS', 'read_mask', 'write_png', 'pad_input',
+           'ModelInputs', 'prepare_inputs', 'tile_starts', 'exact_halo', 'balanced_tile', 'lte_tiled', 'run_network',
+           'Restored', 'restore_details', 'restore', 'resolve_checkpoint', 'check_pixels', 'infer_files']
 
 # %% ../nbs/55_infer.ipynb #93c7a8b5
 def read_mask(path:str|Path) -> np.ndarray:
@@ -37,6 +37,19 @@ def write_png(path:str|Path, img:np.ndarray) -> Path:
     return path
 
 # %% ../nbs/55_infer.ipynb #fe465c4e
+def pad_input(lr_image:np.ndarray, mask:np.ndarray|None, pad_multiple:int=4, scale:int=4):
+    "(padded input with zeros raised to 1, padded [4hp,4wp] hole map): the conventions of the training data (0 = hole), no upsampling."
+    h, w = lr_image.shape[:2]
+    hole = np.zeros((h * scale, w * scale), bool)
+    if mask is not None:
+        mask = np.asarray(mask, bool)
+        if mask.shape == (h, w): hole = np.kron(mask, np.ones((scale, scale), bool))
+        elif mask.shape == (h * scale, w * scale): hole = mask
+        else: raise ValueError(f"mask: shape {mask.shape} matches neither the input {(h, w)} nor the output {(h * scale, w * scale)}")
+    ph, pw = -h % pad_multiple, -w % pad_multiple
+    lr = np.maximum(np.pad(lr_image, ((0, ph), (0, pw), (0, 0)), mode='edge'), 1)
+    return lr, np.pad(hole, ((0, ph * scale), (0, pw * scale)))
+
 class ModelInputs(NamedTuple):
     "The four model inputs (batch of 1) plus what is needed to undo the padding."
     LR: Tensor; LR_sr: Tensor; Ref: Tensor; Ref_sr: Tensor
@@ -53,15 +66,7 @@ def prepare_inputs(lr_image:np.ndarray, # [h,w,3] uint8 input (wide, low resolut
             raise ValueError(f"{name}: expected an HxWx3 uint8 array, got {getattr(img, 'dtype', type(img))} {getattr(img, 'shape', '')}")
     h, w = lr_image.shape[:2]
     if min(ref_image.shape[:2]) < 4 * scale: raise ValueError(f"ref_image: {ref_image.shape[:2]} is too small; need at least {4 * scale}x{4 * scale} pixels")
-    hole = np.zeros((h * scale, w * scale), bool)
-    if mask is not None:
-        mask = np.asarray(mask, bool)
-        if mask.shape == (h, w): hole = np.kron(mask, np.ones((scale, scale), bool))
-        elif mask.shape == (h * scale, w * scale): hole = mask
-        else: raise ValueError(f"mask: shape {mask.shape} matches neither the input {(h, w)} nor the output {(h * scale, w * scale)}")
-    ph, pw = -h % pad_multiple, -w % pad_multiple
-    lr = np.maximum(np.pad(lr_image, ((0, ph), (0, pw), (0, 0)), mode='edge'), 1)            # zeros -> 1
-    hole = np.pad(hole, ((0, ph * scale), (0, pw * scale)))
+    lr, hole = pad_input(lr_image, mask, pad_multiple, scale)                                  # zeros -> 1
     lr_sr = np.maximum(resize_bicubic(lr, (lr.shape[1] * scale, lr.shape[0] * scale)), 1)
     lr = np.where(downscale_mask(hole, scale)[..., None], np.uint8(0), lr)                     # holes -> 0
     lr_sr = np.where(hole[..., None], np.uint8(0), lr_sr)
@@ -168,19 +173,6 @@ class Restored(NamedTuple):
     index: Tensor|None # [h,w] long source position in the reference lv3 grid (None for soft attention)
     S: Tensor|None # [h,w] relevance of the copied patch (None for soft attention)
     ref: np.ndarray # the reference as used (cropped to a multiple of 4), uint8
-
-def pad_input(lr_image:np.ndarray, mask:np.ndarray|None, pad_multiple:int=4, scale:int=4):
-    "(padded input with zeros raised to 1, padded [4hp,4wp] hole map): `prepare_inputs`'s conventions, no upsampling."
-    h, w = lr_image.shape[:2]
-    hole = np.zeros((h * scale, w * scale), bool)
-    if mask is not None:
-        mask = np.asarray(mask, bool)
-        if mask.shape == (h, w): hole = np.kron(mask, np.ones((scale, scale), bool))
-        elif mask.shape == (h * scale, w * scale): hole = mask
-        else: raise ValueError(f"mask: shape {mask.shape} matches neither the input {(h, w)} nor the output {(h * scale, w * scale)}")
-    ph, pw = -h % pad_multiple, -w % pad_multiple
-    lr = np.maximum(np.pad(lr_image, ((0, ph), (0, pw), (0, 0)), mode='edge'), 1)
-    return lr, np.pad(hole, ((0, ph * scale), (0, pw * scale)))
 
 @torch.no_grad()
 def restore_details(model:torch.nn.Module, # a TTSR model
