@@ -63,7 +63,7 @@ class TrainConfig:
 # %% ../nbs/39_experiment.ipynb #dc1b3328
 @dataclass
 class EvalConfig:
-    test_set: Literal['ffhq', 'ffhq_nooverlap', 'cufed5']|None = None  # None = the experiment's test_set
+    test_set: Literal['ffhq', 'ffhq_nooverlap', 'cufed5', 'photos']|None = None  # None = the experiment's test_set
     checkpoint: Literal['final', 'last'] = 'final'  # which checkpoint of the run to evaluate
     max_samples: int|None = None          # cap on test images (None = whole test set; thesis FFHQ: 350)
     batch_size: int = 1                   # test images may differ in size
@@ -89,8 +89,8 @@ class EvalConfig:
 class ExperimentConfig:
     name: str                             # pipeline name, also the run directory name
     description: str = ''                 # one line: what the experiment tests
-    train_set: Literal['srraw', 'cufed'] = 'srraw'  # training data (make_dataset kind)
-    test_set: Literal['ffhq', 'ffhq_nooverlap', 'cufed5'] = 'ffhq'  # test data (make_dataset kind)
+    train_set: Literal['srraw', 'cufed', 'photos'] = 'srraw'  # training data (make_dataset kind)
+    test_set: Literal['ffhq', 'ffhq_nooverlap', 'cufed5', 'photos'] = 'ffhq'  # test data (make_dataset kind)
     init_from: str|None = None            # experiment name or checkpoint path to start from; None = fresh init
     model: TTSRConfig = field(default_factory=TTSRConfig)
     data: DataConfig = field(default_factory=DataConfig)

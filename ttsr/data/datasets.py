@@ -313,11 +313,11 @@ class CUFED5(_SeededDataset):
         return self.finish(dict(hr=hr, lr=lr, lr_sr=lr_sr, ref=ref, ref_sr=_ref_sr(ref, s)), hr_path.stem[:-2], masked, rng)
 
 # %% ../../nbs/05_data.datasets.ipynb #a89542e9
-KINDS = ('srraw', 'ffhq', 'ffhq_nooverlap', 'cufed', 'cufed5')
+KINDS = ('srraw', 'ffhq', 'ffhq_nooverlap', 'cufed', 'cufed5', 'photos')
 SPLITS = ('train', 'val', 'test')
 
 def make_dataset(cfg:DataConfig, # data configuration
-                 kind:str, # 'srraw' | 'ffhq' | 'ffhq_nooverlap' | 'cufed' | 'cufed5'
+                 kind:str, # 'srraw' | 'ffhq' | 'ffhq_nooverlap' | 'cufed' | 'cufed5' | 'photos' (ttsr.data.photos)
                  split:str, # 'train' | 'val' | 'test'
                 ) -> Dataset:
     "The dataset of `kind` and `split`; items are sample dicts (see the team contract)."
@@ -328,6 +328,9 @@ def make_dataset(cfg:DataConfig, # data configuration
         train, val = split_scenes([p.scene for p in pairs], cfg.val_fraction, cfg.seed)
         keep = train if split == 'train' else val
         return SRRAWPairs(cfg, split, [p for p in pairs if p.scene in keep])
+    if kind == 'photos':                         # offline natural photos (pre-training); imported here: it builds on this module
+        from ttsr.data.photos import PhotoPairs
+        return PhotoPairs(cfg, split)
     if split == 'train' and kind != 'cufed':
         raise ValueError(f"make_dataset: {kind!r} is a test set (thesis §5.5: train on 'srraw' or 'cufed'); use split 'val' or 'test'")
     if kind in ('ffhq', 'ffhq_nooverlap'): return FFHQPairs(cfg, kind, split)
