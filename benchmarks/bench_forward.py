@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Forward-pass benchmark of the TTSR variants: time and peak memory per input size (a benchmark, not a test).
+"""Forward-pass benchmark of the model architectures the experiments in params.yaml train: time and peak memory per input size (a benchmark, not a test).
 
 CPU (default): one thread, eval mode, no_grad, batch 1; each configuration runs in a fresh subprocess so that
 `ru_maxrss` is that configuration's own peak resident memory. Sizes grow until the time budget says stop.
@@ -16,7 +16,15 @@ import argparse, datetime, json, os, platform, resource, statistics, subprocess,
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-VARIANTS = ('ttsr', 'ttsr_emb1152', 'ttsr_emb576', 'ttsr_emb288', 'ttsr_soft', 'ttsr_proj')
+PARAMS = ROOT/'params.yaml'
+
+
+def variants() -> list[str]:
+    "The distinct architectures the thesis's SR-RAW experiments train (params.yaml), each named by its first experiment."
+    sys.path.insert(0, str(ROOT))
+    from ttsr.experiment import model_variants, experiment_names, load_experiment
+    names = [n for n in experiment_names(PARAMS) if load_experiment(PARAMS, n, profile='paper').train_set == 'srraw']
+    return list(model_variants(PARAMS, profile='paper', names=names))
 
 
 def _inputs(lr_size:int, ref_size:int, device):
@@ -32,9 +40,10 @@ def _inputs(lr_size:int, ref_size:int, device):
 
 def measure(spec:dict, model_cache:dict|None=None) -> dict:
     "Time `spec['runs']` forward passes (after `spec['warmup']`) of one configuration; return spec + figures."
-    import warnings, torch
+    import dataclasses, warnings, torch
     sys.path.insert(0, str(ROOT))
-    from ttsr.archs.ttsr import TTSR, model_config
+    from ttsr.archs.ttsr import TTSR
+    from ttsr.experiment import load_experiment
     device = torch.device(spec['device'])
     if device.type == 'cpu': torch.set_num_threads(1)
     key = spec['variant']
@@ -42,7 +51,8 @@ def measure(spec:dict, model_cache:dict|None=None) -> dict:
     else:
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')   # random LTE init is intended here: speed does not depend on weights
-            model = TTSR(model_config(spec['variant'], init_lte_from_vgg=False)).eval().to(device)
+            cfg = load_experiment(PARAMS, spec['variant'], profile='paper').model   # the paper profile's sizes
+            model = TTSR(dataclasses.replace(cfg, init_lte_from_vgg=False)).eval().to(device)
         if model_cache is not None: model_cache[key] = model
     model.SearchTransfer.dense = spec['search'] == 'dense'
     inputs = _inputs(spec['lr'], spec['ref'], device)
@@ -82,23 +92,25 @@ def _growth(prev:tuple[int, int], spec:dict) -> float:
 
 def plan(quick:bool, device:str) -> list[dict]:
     "Configurations, smallest first within each group: (variant, LR size, Ref size, search, warm-up, runs)."
+    VARIANTS = variants()
+    base, soft, small = VARIANTS[0], 'exp3_soft', 'exp2_emb576'     # the paper's model, soft attention, embedding 576
     spec = lambda v, lr, search='chunked', warmup=1, runs=3, group='variants': dict(
         group=group, variant=v, lr=lr, out=4 * lr, ref=4 * lr, search=search, warmup=warmup, runs=runs, device=device)
     if quick:
-        return [spec('ttsr', 40, runs=1), spec('ttsr_soft', 40, runs=1),
-                spec('ttsr', 40, 'dense', runs=1, group='dense_vs_chunked')]
+        return [spec(base, 40, runs=1), spec(soft, 40, runs=1),
+                spec(base, 40, 'dense', runs=1, group='dense_vs_chunked')]
     if device == 'cuda':
         specs = [spec(v, lr, warmup=2, runs=5) for lr in (40, 64, 128) for v in VARIANTS]
         specs += [spec(v, 256, warmup=1, runs=3) for v in VARIANTS]
-        specs += [spec('ttsr', lr, s, warmup=1, runs=3, group='dense_vs_chunked') for lr in (64, 128, 256) for s in ('dense', 'chunked')]
+        specs += [spec(base, lr, s, warmup=1, runs=3, group='dense_vs_chunked') for lr in (64, 128, 256) for s in ('dense', 'chunked')]
         specs += [spec(v, 512, warmup=1, runs=2, group='large') for v in VARIANTS]
         return specs
     # most informative first, so that a busy machine that exhausts the budget still covers every question once
     specs = [spec(v, 40, runs=2) for v in VARIANTS]
-    specs += [spec('ttsr', lr, s, runs=2, group='dense_vs_chunked') for lr in (40, 64) for s in ('dense', 'chunked')]
-    specs += [spec(v, 128, warmup=0, runs=1, group='large') for v in ('ttsr_emb576', 'ttsr')]
+    specs += [spec(base, lr, s, runs=2, group='dense_vs_chunked') for lr in (40, 64) for s in ('dense', 'chunked')]
+    specs += [spec(v, 128, warmup=0, runs=1, group='large') for v in (small, base)]
     specs += [spec(v, 64, runs=2) for v in VARIANTS]
-    specs += [spec(v, 256, warmup=0, runs=1, group='large') for v in ('ttsr_emb576', 'ttsr')]
+    specs += [spec(v, 256, warmup=0, runs=1, group='large') for v in (small, base)]
     return specs
 
 

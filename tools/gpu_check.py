@@ -28,9 +28,9 @@ def make_inputs(lr_size, ref_size, device, gen):
 
 
 def check_forward(device):
-    from ttsr.archs.ttsr import TTSR, model_config
+    from ttsr.archs.ttsr import TTSR
     torch.manual_seed(0)
-    model = TTSR(model_config('ttsr', init_lte_from_vgg=False)).to(device).eval()
+    model = TTSR(paper_model('exp1_ttsr')).to(device).eval()
     x = make_inputs(64, 256, device, torch.Generator().manual_seed(0))
     with torch.no_grad():
         ref = model(*x).sr.float()
@@ -42,12 +42,20 @@ def check_forward(device):
                 max_abs_diff_vs_fp32=float((amp - ref).abs().max()), mean_abs_diff_vs_fp32=float((amp - ref).abs().mean()))
 
 
-def check_memory_and_time(device, variants=('ttsr', 'ttsr_soft'), sizes=(64, 128)):
-    from ttsr.archs.ttsr import TTSR, model_config
+def paper_model(name:str):
+    "The paper-profile architecture of experiment `name` in params.yaml, with a random texture extractor."
+    import dataclasses
+    from ttsr.experiment import load_experiment
+    cfg = load_experiment(Path(__file__).resolve().parents[1]/'params.yaml', name, profile='paper').model
+    return dataclasses.replace(cfg, init_lte_from_vgg=False)
+
+
+def check_memory_and_time(device, variants=('exp1_ttsr', 'exp3_soft'), sizes=(64, 128)):
+    from ttsr.archs.ttsr import TTSR
     rows = []
     for variant in variants:
         torch.manual_seed(0)
-        model = TTSR(model_config(variant, init_lte_from_vgg=False)).to(device).eval()
+        model = TTSR(paper_model(variant)).to(device).eval()
         for lr_size in sizes:
             x = make_inputs(lr_size, lr_size * 4, device, torch.Generator().manual_seed(1))
             torch.cuda.empty_cache(); torch.cuda.reset_peak_memory_stats(device)

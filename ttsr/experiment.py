@@ -14,7 +14,8 @@ from .data.datasets import DataConfig
 from .losses import LossConfig
 
 # %% auto #0
-__all__ = ['TrainConfig', 'EvalConfig', 'ExperimentConfig', 'experiment_names', 'load_experiment', 'tiny_params']
+__all__ = ['TrainConfig', 'EvalConfig', 'ExperimentConfig', 'experiment_names', 'load_experiment', 'tiny_params',
+           'model_variants', 'pipeline_tables', 'write_dvc_yaml']
 
 # %% ../nbs/39_experiment.ipynb #9c9fae30
 @dataclass
@@ -92,11 +93,17 @@ class ExperimentConfig:
     train_set: Literal['srraw', 'cufed', 'photos'] = 'srraw'  # training data (make_dataset kind)
     test_set: Literal['ffhq', 'ffhq_nooverlap', 'cufed5', 'photos'] = 'ffhq'  # test data (make_dataset kind)
     init_from: str|None = None            # experiment name or checkpoint path to start from; None = fresh init
+    trains: bool = True                   # False: no training; evaluates init_from's final weights (Exp 5)
+    region: str = 'full'                  # metrics region the report and summary headline (ttsr.evaluate.REGIONS)
     model: TTSRConfig = field(default_factory=TTSRConfig)
     data: DataConfig = field(default_factory=DataConfig)
     loss: LossConfig = field(default_factory=LossConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     evaluate: EvalConfig = field(default_factory=EvalConfig)
+
+    def __post_init__(self):
+        if not self.trains and not self.init_from:
+            raise ValueError(f"experiments.{self.name}: trains is false, so init_from must name the experiment whose weights it evaluates")
 
     @property
     def eval_test_set(self) -> str:
@@ -105,7 +112,7 @@ class ExperimentConfig:
 
 # %% ../nbs/39_experiment.ipynb #bf58b360
 _SECTIONS = ('model', 'data', 'loss', 'train', 'evaluate')
-_FIELDS = ('description', 'train_set', 'test_set', 'init_from')
+_FIELDS = ('description', 'train_set', 'test_set', 'init_from', 'trains', 'region')
 
 def _sections(d:dict|None, where:str, allowed=_SECTIONS) -> dict:
     "Check `d` only holds known section names and return it (empty for None)."
@@ -169,3 +176,70 @@ def tiny_params(data_root:str|Path='data/demo', # where the demo data lives
             'exp1_ttsr': {'description': 'TTSR baseline for partial SR + inpainting'},
             'exp6_transfer': {'description': 'Exp 1 initialised from the Exp 0 weights', 'init_from': 'exp0_rec'}},
     }
+
+# %% ../nbs/39_experiment.ipynb #8634a4fd
+def model_variants(params:dict|str|Path='params.yaml', # the params dict or a params.yaml path
+                   profile:str|None='paper', # profile whose model sizes apply (None: params['profile'])
+                   names:list[str]|None=None, # experiments to consider (default: all, in params order)
+                  ) -> dict[str, TTSRConfig]:
+    "The distinct model architectures of the experiments, each keyed by the first experiment that uses it."
+    params = params if isinstance(params, dict) else load_yaml(params)
+    out = {}
+    for n in names or experiment_names(params):
+        m = load_experiment(params, n, profile=profile).model
+        if m not in out.values(): out[n] = m
+    return out
+
+# %% ../nbs/39_experiment.ipynb #7ffe0cb0
+def _init_dep(init_from:str|None, names:list[str]) -> str:
+    "What a training's initial weights depend on: the architecture code, another run's final checkpoint, or a file."
+    if init_from is None: return 'ttsr/archs'
+    return f'runs/{init_from}/checkpoints/final.pt' if init_from in names else init_from
+
+def pipeline_tables(params:dict|str|Path) -> dict:
+    "The `foreach` tables of dvc.yaml's train/evaluate/report stages and the summary's deps, derived from `params`."
+    params = params if isinstance(params, dict) else load_yaml(params)
+    names = experiment_names(params)
+    exps = [load_experiment(params, n) for n in names]
+    trained = [e.name for e in exps if e.trains]
+    for e in exps:
+        if not e.trains and e.init_from not in trained:
+            raise ValueError(f"experiments.{e.name}.init_from: trains is false, so it must name an experiment that trains; got {e.init_from!r}")
+    train = {e.name: {'init': _init_dep(e.init_from, names)} for e in exps if e.trains}
+    evaluate = {e.name: {'run': e.name if e.trains else e.init_from} for e in exps}
+    summary = [f'results/{n}/metrics.json' for n in names] + [f'runs/{n}/live' for n in trained]
+    return {'train': train, 'evaluate': evaluate, 'summary_deps': summary}
+
+# %% ../nbs/39_experiment.ipynb #641f1fa1
+def _yaml():
+    from ruamel.yaml import YAML
+    y = YAML()
+    y.indent(mapping=2, sequence=4, offset=2)
+    y.width = 120
+    return y
+
+def _flow(d:dict):
+    "A mapping of `{k: v}` rows, each written on one line."
+    from ruamel.yaml.comments import CommentedMap
+    out = CommentedMap()
+    for k, v in d.items():
+        row = CommentedMap(v); row.fa.set_flow_style(); out[k] = row
+    return out
+
+def write_dvc_yaml(params:dict|str|Path='params.yaml', # the params dict or a params.yaml path
+                   path:str|Path='dvc.yaml', # the pipeline file whose foreach tables are rewritten
+                   check:bool=False, # only compare, never write
+                  ) -> bool:
+    "Write `pipeline_tables(params)` into the train/evaluate/report foreach tables and summary deps of `path`; True if it changed."
+    import io
+    path, y = Path(path), _yaml()
+    text = path.read_text()
+    doc, t = y.load(text), pipeline_tables(params)
+    st = doc['stages']
+    st['train']['foreach'], st['evaluate']['foreach'], st['report']['foreach'] = _flow(t['train']), _flow(t['evaluate']), _flow(t['evaluate'])
+    fixed = [d for d in st['summary']['deps'] if not d.startswith(('results/', 'runs/'))]
+    st['summary']['deps'].clear(); st['summary']['deps'].extend(fixed + t['summary_deps'])
+    buf = io.StringIO(); y.dump(doc, buf)
+    changed = buf.getvalue() != text
+    if changed and not check: path.write_text(buf.getvalue())
+    return changed
