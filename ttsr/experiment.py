@@ -128,21 +128,24 @@ def experiment_names(params:dict|str|Path) -> list[str]:
     return list(params.get('experiments') or {})
 
 def load_experiment(params:dict|str|Path, # the params dict or a params.yaml path
-                    name:str, # experiment name (a key of `experiments`)
+                    name:str, # experiment name (a key of `experiments`, or of `recipes`)
                     profile:str|None=None, # override of params['profile']
                    ) -> ExperimentConfig:
-    "Merge defaults <- profiles[profile] <- experiments[name] and validate into an `ExperimentConfig`."
+    "Merge defaults <- profiles[profile] <- experiments[name] (a recipe: defaults <- recipes[name]) and validate into an `ExperimentConfig`."
     params = params if isinstance(params, dict) else load_yaml(params)
-    exps = params.get('experiments') or {}
-    if name not in exps: raise KeyError(f"unknown experiment {name!r}; known experiments are {sorted(exps)}")
-    profile = profile or params.get('profile')
+    exps, recipes = params.get('experiments') or {}, params.get('recipes') or {}
+    recipe = name not in exps and name in recipes   # a training outside the pipeline: no profile applies
+    if recipe: params, exps = {**params, 'profile': None}, recipes
+    if name not in exps: raise KeyError(f"unknown experiment {name!r}; known experiments are {sorted(exps)}"
+                                        + (f" and recipes {sorted(recipes)}" if recipes else ''))
+    profile = None if recipe else profile or params.get('profile')
     profiles = params.get('profiles') or {}
     if profile is not None and profile not in profiles:
         raise KeyError(f"unknown profile {profile!r}; known profiles are {sorted(profiles)}")
     cfg = {'data': params.get('data') or {}, **_sections(params.get('defaults'), 'defaults')}
     prof = _sections(profiles[profile], f'profiles.{profile}', ('data', 'defaults', 'experiments')) if profile else {}
     cfg = merge(cfg, {'data': prof.get('data') or {}, **_sections(prof.get('defaults'), f'profiles.{profile}.defaults')})
-    layers = [(exps[name], f'experiments.{name}'),
+    layers = [(exps[name], f"{'recipes' if recipe else 'experiments'}.{name}"),
               ((prof.get('experiments') or {}).get(name), f'profiles.{profile}.experiments.{name}')]
     for layer, where in layers:
         layer = _sections(layer, where, _SECTIONS + _FIELDS)

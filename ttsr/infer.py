@@ -15,8 +15,8 @@ from .data.masks import downscale_mask
 from .viz import to_uint8, source_map_figure, save_figure
 
 # %% auto #0
-__all__ = ['read_mask', 'write_png', 'ModelInputs', 'prepare_inputs', 'tile_starts', 'Restored', 'restore_details', 'restore',
-           'load_model_file', 'infer_files']
+__all__ = ['DEFAULT_CHECKPOINT', 'read_mask', 'write_png', 'ModelInputs', 'prepare_inputs', 'tile_starts', 'Restored',
+           'restore_details', 'restore', 'load_model_file', 'infer_files']
 
 # %% ../nbs/55_infer.ipynb #798767c1
 def read_mask(path:str|Path) -> np.ndarray:
@@ -144,6 +144,9 @@ def load_model_file(path:str|Path, map_location='cpu') -> torch.nn.Module:
     try: model.load_state_dict(ck['model'])
     except RuntimeError as e: raise ValueError(f"{path}: weights do not fit the stored model config ({e})") from None
     return model.eval()
+
+# %% ../nbs/55_infer.ipynb #2b4df975
+DEFAULT_CHECKPOINT = Path(__import__('ttsr').__file__).resolve().parent.parent / 'models' / 'ttsr-mini.pt'
 
 # %% ../nbs/55_infer.ipynb #025c7bcf
 def infer_files(checkpoint:str|Path, # model checkpoint (ours, e.g. runs/exp1_ttsr/checkpoints/final.pt)
