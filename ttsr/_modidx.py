@@ -121,6 +121,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                           'ttsr.cli.pipeline_main': ('cli.html#pipeline_main', 'ttsr/cli.py'),
                           'ttsr.cli.prepare': ('cli.html#prepare', 'ttsr/cli.py'),
                           'ttsr.cli.prepare_main': ('cli.html#prepare_main', 'ttsr/cli.py'),
+                          'ttsr.cli.ship_main': ('cli.html#ship_main', 'ttsr/cli.py'),
                           'ttsr.cli.train_main': ('cli.html#train_main', 'ttsr/cli.py')},
             'ttsr.config': { 'ttsr.config._check_type': ('config.html#_check_type', 'ttsr/config.py'),
                              'ttsr.config.from_dict': ('config.html#from_dict', 'ttsr/config.py'),
