@@ -387,6 +387,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'ttsr.shipped.check_targets': ('shipped.html#check_targets', 'ttsr/shipped.py'),
                               'ttsr.shipped.headline': ('shipped.html#headline', 'ttsr/shipped.py'),
                               'ttsr.shipped.measure': ('shipped.html#measure', 'ttsr/shipped.py'),
+                              'ttsr.shipped.restoration_figure': ('shipped.html#restoration_figure', 'ttsr/shipped.py'),
                               'ttsr.shipped.ship': ('shipped.html#ship', 'ttsr/shipped.py')},
             'ttsr.train': { 'ttsr.train.DistEnv': ('train.html#distenv', 'ttsr/train.py'),
                             'ttsr.train.DistEnv.distributed': ('train.html#distenv.distributed', 'ttsr/train.py'),

@@ -169,8 +169,16 @@ def ship_main(argv:list[str]|None=None) -> int:
     p.add_argument('--runs-dir', type=Path, default=Path('runs'), help="folder of the run directories (default: runs)")
     p.add_argument('--checkpoint', choices=['final', 'last'], default='final',
                    help="'last' ships a run stopped early (its last complete epoch); the card says so")
+    p.add_argument('--figure', type=Path, default=None, metavar='PNG',
+                   help="only draw the README's restoration figure with the shipped model into PNG (the pipeline's figure stage)")
     def command(a):
-        from ttsr.shipped import ship
+        from ttsr.shipped import ship, restoration_figure
+        if a.figure is not None:
+            from ttsr.infer import load_model_file, DEFAULT_CHECKPOINT
+            from ttsr.viz import save_figure
+            if a.figure.suffix.lower() != '.png': raise ValueError(f"{a.figure}: --figure must be a .png file")
+            print(f"wrote {save_figure(restoration_figure(load_model_file(DEFAULT_CHECKPOINT)), a.figure)}")
+            return
         if not a.params.is_file(): raise FileNotFoundError(f"{a.params}: parameters file not found")
         info = ship(a.recipe, a.params, a.runs_dir, checkpoint=a.checkpoint)
         for k, t in info['metrics']['on_grid']['targets'].items():
