@@ -205,9 +205,9 @@ def main():
                   environment=env, results=results)
     args.out.mkdir(parents=True, exist_ok=True)
     stem = 'forward' if args.device == 'cpu' else 'forward_cuda'
+    from ttsr.io import write_text
     for suffix, text in (('.json', json.dumps(report, indent=1)), ('.md', to_markdown(report))):
-        tmp = args.out/f'.{stem}{suffix}.tmp'
-        tmp.write_text(text); os.replace(tmp, args.out/f'{stem}{suffix}')
+        write_text(args.out/f'{stem}{suffix}', text)
     print(f"wrote {args.out/stem}.json and .md")
 
 

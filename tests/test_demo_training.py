@@ -18,7 +18,7 @@ def test_demo_exp1_training_beats_no_sr(tmp_path):
     from ttsr.data.datasets import make_dataset
     from ttsr.evaluate import evaluate_model
     from ttsr.experiment import load_experiment
-    from ttsr.archs.ttsr import load_model
+    from ttsr.checkpoint import load_model
     from ttsr.train import train
     torch.set_num_threads(2)
     params = copy.deepcopy(yaml.safe_load((ROOT/'params.yaml').read_text()))

@@ -15,13 +15,12 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason='headless Chromium not 
 
 
 @pytest.fixture(scope='module')
-def site(tmp_path_factory):
+def site(tmp_path_factory, report_tree):
     "The site built from this checkout's notebooks plus reports rendered from a synthetic stage-output tree."
-    from report_fixture import make_fixture
-    from render_report import render
+    from ttsr.report import render
     from build_docs import build_site
     tmp = tmp_path_factory.mktemp('docs')
-    fixture = make_fixture(tmp/'fixture')
+    fixture = report_tree
     reports = fixture/'results'/'reports'
     render('summary', root=fixture, out_dir=reports)
     render('experiment', 'exp1_ttsr', root=fixture, out_dir=reports)

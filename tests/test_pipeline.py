@@ -7,13 +7,14 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT/'tools'))
-PARAMS = yaml.safe_load((ROOT/'params.yaml').read_text())
+PARAMS = json.loads(json.dumps(yaml.safe_load((ROOT/'params.yaml').read_text())))   # YAML anchors become copies, as DVC
+                                                       # sees them: a stage tracks the resolved values under its own keys
 DVC = yaml.safe_load((ROOT/'dvc.yaml').read_text())
 NAMES = list(PARAMS['experiments'])
 TRAINED = [n for n in NAMES if PARAMS['experiments'][n].get('trains', True)]
 VARS = {'training': DVC['stages']['train']['foreach'], 'evaluation': DVC['stages']['evaluate']['foreach']}
 THESIS_NUMBERS = yaml.safe_load((ROOT/'nbs'/'reports'/'thesis_numbers.yaml').read_text())
+THESIS = [n for n in NAMES if n != 'shipped']   # 'shipped' evaluates the shipped model (recipes.pretrain), not a thesis run
 
 
 def _dvc_bin() -> str:
@@ -27,7 +28,7 @@ def test_all_thesis_experiments_declared():
     assert [n for n in NAMES if n in THESIS_NUMBERS['experiments']] == list(THESIS_NUMBERS['experiments'])
 
 
-@pytest.mark.parametrize('profile', ['demo', 'paper'])
+@pytest.mark.parametrize('profile', ['demo', 'paper', 'smoke'])
 def test_every_experiment_loads(profile):
     from ttsr.experiment import load_experiment
     for n in NAMES:
@@ -41,8 +42,9 @@ def test_profiles_match_the_thesis():
     e1 = p['exp1_ttsr']
     assert (e1.data.crop_size, e1.train.batch_size, e1.train.warmup_epochs, e1.train.epochs) == (256, 20, 10, 500)
     assert (e1.loss.rec_w, e1.loss.per_w, e1.loss.adv_w) == (1.0, 0.01, 0.01)
-    assert (e1.train_set, e1.test_set, e1.model.lr_sr_residual, e1.model.hole_channel) == ('srraw', 'ffhq', False, False)
-    assert all(p[n].loss.rec_type == 'l1' for n in NAMES)             # the reference's reconstruction term
+    assert (e1.train_set, e1.test_set, e1.model.lr_sr_residual, e1.model.hole_channel) == ('srraw', 'ffhq_partial', False, False)
+    assert not e1.train.amp and p['exp0_rec'].data.cufed5_crop == 'fork_max320'   # fp32; the fork's CUFED5 protocol
+    assert all(p[n].loss.rec_type == 'l1' for n in THESIS)            # the reference's reconstruction term
     assert [p[n].model.embedding_dim for n in ('exp1_ttsr', 'exp2_emb1152', 'exp2_emb576', 'exp2_emb288')] == [2304, 1152, 576, 288]
     assert [p[n].train.batch_size for n in ('exp2_emb1152', 'exp2_emb576', 'exp2_emb288')] == [22, 24, 28]   # Table 6.4
     assert p['exp3_soft'].model.attention == 'soft' and p['exp4_proj'].model.trainable_projections
@@ -83,7 +85,8 @@ def test_wiring_matches_params():
         if n in VARS['training']:
             assert run == n, f'{n} trains, so it evaluates its own run'
             init = VARS['training'][n]['init']
-            if e.init_from: assert init == f'runs/{e.init_from}/checkpoints/final.pt', n
+            if e.init_from in NAMES: assert init == f'runs/{e.init_from}/checkpoints/final.pt', n
+            elif e.init_from: assert init == e.init_from and Path(ROOT/init).suffix == '.pt', n      # a weights file
             else: assert init == 'ttsr/archs', n
         else:
             assert not e.trains and e.init_from and run == e.init_from, f'{n} has no training: it must evaluate its init_from run'
@@ -197,7 +200,7 @@ def test_dvc_stage_list():
                          env={**os.environ, 'DVC_NO_ANALYTICS': '1'})
     assert out.returncode == 0, out.stderr
     stages = {line.split()[0] for line in out.stdout.splitlines() if line.strip()}
-    expected = {'prepare', 'summary'} | {f'train@{n}' for n in TRAINED} \
+    expected = {'prepare', 'summary', 'figure'} | {f'train@{n}' for n in TRAINED} \
                | {f'{s}@{n}' for s in ('evaluate', 'report') for n in NAMES}
     assert stages == expected, stages ^ expected
 
@@ -226,11 +229,10 @@ def test_thesis_numbers_table():
 
 
 @pytest.fixture(scope='module')
-def rendered(tmp_path_factory):
+def rendered(report_tree):
     "The experiment (exp5 and exp1) and summary reports rendered from a synthetic stage-output tree."
-    from report_fixture import make_fixture
-    from render_report import render
-    root = make_fixture(tmp_path_factory.mktemp('fixture'))
+    from ttsr.report import render
+    root = report_tree
     out = root/'results'/'reports'
     paths = {n: render('experiment', n, root=root, out_dir=out) for n in ('exp1_ttsr', 'exp5_inpaint')}
     paths['summary'] = render('summary', root=root, out_dir=out)

@@ -7,7 +7,8 @@ import torch
 from ttsr.data.datasets import DataConfig
 from ttsr.data.photos import PhotoPairs, TEST_PHOTOS, TRAIN_PHOTOS
 from ttsr.evaluate import evaluate_model
-from ttsr.infer import DEFAULT_CHECKPOINT, load_model_file
+from ttsr.checkpoint import load_model
+from ttsr.infer import DEFAULT_CHECKPOINT
 from ttsr.shipped import headline
 
 PHOTO = 'astronaut'   # held out of training, and bundled with scikit-image (no Debian package needed)
@@ -17,7 +18,7 @@ def test_shipped_model_uses_the_reference():
     assert DEFAULT_CHECKPOINT.is_file(), f"{DEFAULT_CHECKPOINT}: the shipped model is missing (ttsr-ship pretrain writes it)"
     assert PHOTO in TEST_PHOTOS and PHOTO not in TRAIN_PHOTOS
     torch.set_num_threads(1)
-    model = load_model_file(DEFAULT_CHECKPOINT)
+    model = load_model(DEFAULT_CHECKPOINT)
     # no holes: this checks super-resolution alone; a seed the card's test set does not use
     data = PhotoPairs(DataConfig(crop_size=96, mask_rate=0.0, val_crops_per_pair=6, seed=2024), 'test', photos=(PHOTO,))
     h = headline(evaluate_model(model, data, baselines=('no_sr',), protocols=('ttsr',), timing_samples=0))

@@ -18,16 +18,17 @@ CHILD = textwrap.dedent("""
     import torch
     torch.set_num_threads(1)
     import ttsr.train as T
+    import ttsr.loop as L
     from ttsr.config import merge
     from ttsr.experiment import load_experiment, tiny_params
     run_dir, overrides, kill_at = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3])
     if kill_at:
-        calls, original = [0], T._generator_loss
+        calls, original = [0], L._generator_loss
         def counting_loss(*args, **kwargs):
             calls[0] += 1
             if calls[0] == kill_at: os.kill(os.getpid(), signal.SIGKILL)
             return original(*args, **kwargs)
-        T._generator_loss = counting_loss
+        L._generator_loss = counting_loss
     params = merge(tiny_params(), {'experiments': {'exp1_ttsr': overrides}})
     exp = load_experiment(params, 'exp1_ttsr')
     T.train(exp, run_dir, train_data=T.ToyPairs(8, 64, seed=1, masked=True),

@@ -18,7 +18,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from nbhtml import nbdev_process, write_html  # noqa: E402
+from nbhtml import nbdev_process  # noqa: E402
+from ttsr.report import write_html  # noqa: E402
 
 
 def process_notebooks(srcs:list[Path], proc_dir:Path, root:Path=ROOT, workers:int=2) -> list[tuple[Path, str|None]]:

@@ -1,37 +1,7 @@
-"""Notebook -> self-contained HTML page that opens offline (shared by render_report.py and build_docs.py)."""
+"""nbdev processing of one notebook for the docs site builder (build_docs.py). The notebook -> offline HTML page
+writer is `ttsr.report.write_html`, shared with the `ttsr-report` command."""
 from __future__ import annotations
 from pathlib import Path
-import nbformat
-from nbconvert import HTMLExporter
-from nbconvert.preprocessors import TagRemovePreprocessor
-
-TEMPLATES = Path(__file__).resolve().parent/'nbconvert_templates'
-
-
-def html_exporter(mathjax_url:str='') -> HTMLExporter:
-    "nbconvert exporter using our `offline` template; cells tagged `remove_input`/`remove_cell` are trimmed."
-    exp = HTMLExporter(template_name='offline', extra_template_basedirs=[str(TEMPLATES)], mathjax_url=mathjax_url,
-                       exclude_input_prompt=True, exclude_output_prompt=True)
-    tags = TagRemovePreprocessor(remove_input_tags={'remove_input', 'hide-input'},
-                                 remove_cell_tags={'remove_cell', 'hide-cell'}, enabled=True)
-    exp.register_preprocessor(tags, enabled=True)
-    return exp
-
-
-def write_html(nb:nbformat.NotebookNode, # a notebook (executed or not)
-               out:str|Path, # the .html file to write
-               title:str|None=None, # <title> of the page (default: the file stem)
-               site_nav:str='', # HTML of a sidebar (docs site), empty for a standalone page
-               mathjax_url:str='') -> Path:
-    "Write `nb` as one HTML file with inline figures and no remote script; return its path."
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    resources = {'metadata': {'name': title or out.stem}, 'site_nav': site_nav}
-    body, _ = html_exporter(mathjax_url).from_notebook_node(nb, resources=resources)
-    tmp = out.with_name(out.name + '.tmp')
-    tmp.write_text(body, encoding='utf-8')
-    tmp.replace(out)
-    return out
 
 
 def nbdev_process(args) -> tuple[str, str|None]:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_config.ipynb #4d2fdccd
 from __future__ import annotations
-import dataclasses, types, typing, copy
+import dataclasses, types, typing, copy, math
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
 import yaml
@@ -48,6 +48,7 @@ def _check_type(value, tp, where:str):
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise TypeError(f"{where}: expected a number, got {value!r}")
+        if not math.isfinite(value): raise ValueError(f"{where}: expected a finite number, got {value!r}")
         return float(value)
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int): raise TypeError(f"{where}: expected an integer, got {value!r}")
@@ -71,7 +72,11 @@ def from_dict(cls, d:dict|None, where:str|None=None):
     unknown = sorted(set(d) - names)
     if unknown: raise KeyError(f"{where}: unknown key(s) {unknown}; known keys are {sorted(names)}")
     kwargs = {k: _check_type(v, hints[k], f"{where}.{k}") for k, v in d.items()}
-    return cls(**kwargs)
+    try: return cls(**kwargs)
+    except ValueError as e:   # a range check of the class ("TrainConfig.lr must be > 0"): name the key path instead
+        msg, name = str(e), cls.__name__
+        if where != name and msg.startswith(name): raise ValueError(where + msg[len(name):]) from None
+        raise
 
 def to_dict(cfg) -> dict:
     "Plain-dict (YAML/JSON-ready) view of a config dataclass; tuples become lists, paths strings."

@@ -15,11 +15,12 @@ from torch.utils.data import DataLoader, Dataset, Subset
 from tqdm.auto import tqdm
 from . import metrics as M
 from .config import to_dict
+from .io import ensure_dir, resolve_device, write_json
 from .viz import to_uint8, sample_grid, source_map_figure, save_figure
 
 # %% auto #0
 __all__ = ['BASELINES', 'BASELINE_TITLES', 'PALETTE_UNAVAILABLE', 'REGIONS', 'register_baseline', 'no_sr', 'opencv_inpaint',
-           'palette', 'score_image', 'summarise', 'resolve_device', 'evaluate_model', 'resolve_checkpoint',
+           'palette', 'score_image', 'describe_test_set', 'summarise', 'evaluate_model', 'resolve_checkpoint',
            'evaluate_experiment']
 
 # %% ../nbs/50_evaluate.ipynb #67f2e455
@@ -103,6 +104,26 @@ def score_image(output:Tensor, # [1,3,H,W] in [-1,1]
                                              'ssim': float((smap * w).sum() / w.sum())}
     return res
 
+# %% ../nbs/50_evaluate.ipynb #fea499b4
+def describe_test_set(data, # ttsr.data.datasets.DataConfig
+                      kind:str, # a test-set kind of `ttsr.data.datasets.make_dataset`
+                     ) -> str:
+    "One sentence naming how test set `kind` is built and scored under the data settings `data`."
+    from ttsr.data.cufed import CUFED5_CROPS
+    lo, hi = (round(100 * v) for v in data.overlap_range)
+    frame = data.ffhq_nooverlap_frame or 2 * data.crop_size
+    texts = {
+        'ffhq': f"FFHQ as in thesis §5.3: the reference is the whole face, the input its centre zoomed {data.ffhq_zoom:g}x "
+                f"(crop {data.crop_size} px); the input lies inside the reference, so nothing is scored outside it",
+        'ffhq_partial': f"FFHQ as in thesis §5.5: input and reference are {data.crop_size} px crops of a {frame} px face frame "
+                        f"(the input degraded by a {data.ffhq_zoom:g}x zoom) overlapping {lo}-{hi} %, scored inside and outside the reference",
+        'ffhq_nooverlap': f"FFHQ, Exp 5: input and reference are {data.crop_size} px crops of a {frame} px face frame that share no pixel",
+        'cufed5': f"{CUFED5_CROPS[data.cufed5_crop]}; reference level {data.cufed_ref_level}",
+    }
+    if kind not in texts: raise ValueError(f"describe_test_set: no test protocol for {kind!r}; known: {sorted(texts)}")
+    mask = f"; {round(100 * data.mask_rate)} % of the inputs masked" if kind.startswith('ffhq') and data.mask_rate > 0 else ''
+    return texts[kind] + mask
+
 # %% ../nbs/50_evaluate.ipynb #fecf215b
 def summarise(scores:list[dict]) -> dict:
     "Mean and count over images of per-image `score_image` dicts: region -> protocol -> {psnr, ssim, n, ...}."
@@ -133,10 +154,6 @@ def _fid_result(fids:dict) -> dict:
             **{m: r.value for m, r in results.items()}}
 
 # %% ../nbs/50_evaluate.ipynb #85a06325
-def resolve_device(device:str='auto') -> torch.device:
-    "'auto' -> CUDA when available, else CPU; anything else is passed to `torch.device`."
-    return torch.device('cuda' if torch.cuda.is_available() else 'cpu') if device == 'auto' else torch.device(device)
-
 def _sync(device:torch.device):
     if device.type == 'cuda': torch.cuda.synchronize(device)
 
@@ -244,13 +261,6 @@ def resolve_checkpoint(exp, run_dir:str|Path) -> Path:
 
 _MODEL_KEYS = ('attention', 'embedding_dim', 'trainable_projections', 'n_feats', 'num_res_blocks', 'lr_sr_residual', 'hole_channel')
 
-def _write_json(path:Path, obj:dict):
-    "Write `obj` as indented JSON atomically."
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.tmp')
-    tmp.write_text(json.dumps(obj, indent=2) + '\n')
-    tmp.replace(path)
-
 def evaluate_experiment(exp, # ttsr.experiment.ExperimentConfig
                         run_dir:str|Path, # runs/<name>
                         out_dir:str|Path, # results/<name>
@@ -258,11 +268,12 @@ def evaluate_experiment(exp, # ttsr.experiment.ExperimentConfig
                        ) -> dict:
     "Evaluate `exp`'s checkpoint and its baselines; writes out_dir/metrics.json, samples/ and attention/."
     import shutil
-    from ttsr.infer import load_model_file
+    from ttsr.checkpoint import load_model
     ev, out_dir = exp.evaluate, Path(out_dir)
+    ensure_dir(out_dir)                                   # an output under a regular file fails before any work
+    device = resolve_device(ev.device, where=f"{exp.name}.evaluate.device")
     ck = resolve_checkpoint(exp, run_dir)
-    device = resolve_device(ev.device)
-    model = load_model_file(ck, map_location=device)
+    model = load_model(ck, map_location=device)
     if dataset is None:
         from ttsr.data.datasets import make_dataset
         dataset = make_dataset(exp.data, exp.eval_test_set, 'test')
@@ -272,7 +283,10 @@ def evaluate_experiment(exp, # ttsr.experiment.ExperimentConfig
                          timing_samples=ev.timing_samples, fid=ev.fid, fid_weights=ev.fid_weights, device=str(device),
                          batch_size=ev.batch_size, max_samples=ev.max_samples)
     res = {'experiment': exp.name, 'description': exp.description, 'checkpoint': str(ck), 'test_set': exp.eval_test_set,
+           'test_protocol': describe_test_set(exp.data, exp.eval_test_set),
            'model': {k: v for k, v in to_dict(model.cfg).items() if k in _MODEL_KEYS},
            **res}
-    _write_json(out_dir/'metrics.json', res)
+    from ttsr.differences import thesis_differences
+    res['thesis_differences'] = thesis_differences(exp, res)     # printed by the reports beside the thesis's numbers
+    write_json(out_dir/'metrics.json', res)
     return res

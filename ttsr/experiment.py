@@ -14,8 +14,8 @@ from .data.datasets import DataConfig
 from .losses import LossConfig
 
 # %% auto #0
-__all__ = ['TrainConfig', 'EvalConfig', 'ExperimentConfig', 'experiment_names', 'load_experiment', 'tiny_params',
-           'model_variants', 'pipeline_tables', 'write_dvc_yaml']
+__all__ = ['TrainConfig', 'EvalConfig', 'ExperimentConfig', 'resolve_profile', 'experiment_names', 'load_experiment',
+           'tiny_params', 'model_variants', 'pipeline_tables', 'write_dvc_yaml']
 
 # %% ../nbs/39_experiment.ipynb #9c9fae30
 @dataclass
@@ -55,6 +55,14 @@ class TrainConfig:
             v = getattr(self, k)
             if v is not None and v < 1: raise ValueError(f"TrainConfig.{k} must be >= 1 or None, got {v}")
         if self.num_workers < 0: raise ValueError(f"TrainConfig.num_workers must be >= 0, got {self.num_workers}")
+        if self.val_batch_size < 1: raise ValueError(f"TrainConfig.val_batch_size must be >= 1, got {self.val_batch_size}")
+        for k in ('lr', 'lr_dis', 'eps'):       # `not > 0` also refuses NaN
+            if not getattr(self, k) > 0: raise ValueError(f"TrainConfig.{k} must be > 0, got {getattr(self, k)}")
+        if not self.lr_lte >= 0: raise ValueError(f"TrainConfig.lr_lte must be >= 0 (0 freezes the LTE), got {self.lr_lte}")
+        for k in ('betas', 'dis_betas'):
+            if not all(0 <= b < 1 for b in getattr(self, k)): raise ValueError(f"TrainConfig.{k} must lie in [0, 1), got {getattr(self, k)}")
+        if not 0 < self.gamma <= 1: raise ValueError(f"TrainConfig.gamma must lie in (0, 1], got {self.gamma}")
+        if self.grad_clip is not None and not self.grad_clip > 0: raise ValueError(f"TrainConfig.grad_clip must be > 0 or None, got {self.grad_clip}")
 
     @property
     def total_epochs(self) -> int:
@@ -64,7 +72,7 @@ class TrainConfig:
 # %% ../nbs/39_experiment.ipynb #dc1b3328
 @dataclass
 class EvalConfig:
-    test_set: Literal['ffhq', 'ffhq_nooverlap', 'cufed5', 'photos']|None = None  # None = the experiment's test_set
+    test_set: Literal['ffhq', 'ffhq_partial', 'ffhq_nooverlap', 'cufed5', 'photos']|None = None  # None = the experiment's test_set
     checkpoint: Literal['final', 'last'] = 'final'  # which checkpoint of the run to evaluate
     max_samples: int|None = None          # cap on test images (None = whole test set; thesis FFHQ: 350)
     batch_size: int = 1                   # test images may differ in size
@@ -84,6 +92,9 @@ class EvalConfig:
         if bad: raise ValueError(f"EvalConfig.protocols: unknown {bad}; expected a subset of ['ttsr', 'rgb']")
         if self.max_samples is not None and self.max_samples < 1:
             raise ValueError(f"EvalConfig.max_samples must be >= 1 or None, got {self.max_samples}")
+        if self.batch_size < 1: raise ValueError(f"EvalConfig.batch_size must be >= 1, got {self.batch_size}")
+        for k in ('num_grid_samples', 'timing_samples'):
+            if getattr(self, k) < 0: raise ValueError(f"EvalConfig.{k} must be >= 0, got {getattr(self, k)}")
 
 # %% ../nbs/39_experiment.ipynb #e0c907cc
 @dataclass
@@ -91,7 +102,7 @@ class ExperimentConfig:
     name: str                             # pipeline name, also the run directory name
     description: str = ''                 # one line: what the experiment tests
     train_set: Literal['srraw', 'cufed', 'photos'] = 'srraw'  # training data (make_dataset kind)
-    test_set: Literal['ffhq', 'ffhq_nooverlap', 'cufed5', 'photos'] = 'ffhq'  # test data (make_dataset kind)
+    test_set: Literal['ffhq', 'ffhq_partial', 'ffhq_nooverlap', 'cufed5', 'photos'] = 'ffhq'  # test data (make_dataset kind)
     init_from: str|None = None            # experiment name or checkpoint path to start from; None = fresh init
     trains: bool = True                   # False: no training; evaluates init_from's final weights (Exp 5)
     region: str = 'full'                  # metrics region the report and summary headline (ttsr.evaluate.REGIONS)
@@ -104,6 +115,11 @@ class ExperimentConfig:
     def __post_init__(self):
         if not self.trains and not self.init_from:
             raise ValueError(f"experiments.{self.name}: trains is false, so init_from must name the experiment whose weights it evaluates")
+
+    @property
+    def run(self) -> str:
+        "The run whose final weights evaluation scores: the experiment's own, or init_from's when it trains nothing."
+        return self.name if self.trains else self.init_from
 
     @property
     def eval_test_set(self) -> str:
@@ -121,6 +137,16 @@ def _sections(d:dict|None, where:str, allowed=_SECTIONS) -> dict:
     unknown = sorted(set(d) - set(allowed))
     if unknown: raise KeyError(f"{where}: unknown key(s) {unknown}; known keys are {sorted(allowed)}")
     return d
+
+def resolve_profile(profiles:dict, name:str, _seen:tuple=()) -> dict:
+    "Profile `name` with `inherits: <parent>` resolved: the parent's sections, overridden key by key by its own."
+    if name not in profiles: raise KeyError(f"unknown profile {name!r}; known profiles are {sorted(profiles)}")
+    if name in _seen: raise ValueError(f"profiles: circular inherits {' -> '.join(_seen + (name,))}")
+    own = dict(_sections(profiles[name], f'profiles.{name}', ('inherits', 'data', 'defaults', 'experiments')))
+    parent = own.pop('inherits', None)
+    if parent is None: return own
+    if not isinstance(parent, str): raise TypeError(f"profiles.{name}.inherits: expected a profile name, got {parent!r}")
+    return merge(resolve_profile(profiles, parent, _seen + (name,)), own)
 
 def experiment_names(params:dict|str|Path) -> list[str]:
     "Names of the experiments declared in `params`."
@@ -143,7 +169,7 @@ def load_experiment(params:dict|str|Path, # the params dict or a params.yaml pat
     if profile is not None and profile not in profiles:
         raise KeyError(f"unknown profile {profile!r}; known profiles are {sorted(profiles)}")
     cfg = {'data': params.get('data') or {}, **_sections(params.get('defaults'), 'defaults')}
-    prof = _sections(profiles[profile], f'profiles.{profile}', ('data', 'defaults', 'experiments')) if profile else {}
+    prof = resolve_profile(profiles, profile) if profile else {}
     cfg = merge(cfg, {'data': prof.get('data') or {}, **_sections(prof.get('defaults'), f'profiles.{profile}.defaults')})
     layers = [(exps[name], f"{'recipes' if recipe else 'experiments'}.{name}"),
               ((prof.get('experiments') or {}).get(name), f'profiles.{profile}.experiments.{name}')]
@@ -209,8 +235,8 @@ def pipeline_tables(params:dict|str|Path) -> dict:
         if not e.trains and e.init_from not in trained:
             raise ValueError(f"experiments.{e.name}.init_from: trains is false, so it must name an experiment that trains; got {e.init_from!r}")
     train = {e.name: {'init': _init_dep(e.init_from, names)} for e in exps if e.trains}
-    evaluate = {e.name: {'run': e.name if e.trains else e.init_from} for e in exps}
-    summary = [f'results/{n}/metrics.json' for n in names] + [f'runs/{n}/live' for n in trained]
+    evaluate = {e.name: {'run': e.run} for e in exps}
+    summary = [f'results/{n}/metrics.json' for n in names] + [f'runs/{n}/{f}' for n in trained for f in ('live', 'train_meta.json')]
     return {'train': train, 'evaluate': evaluate, 'summary_deps': summary}
 
 # %% ../nbs/39_experiment.ipynb #641f1fa1

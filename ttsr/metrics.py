@@ -14,8 +14,7 @@ from torchmetrics.functional.image import structural_similarity_index_measure
 
 # %% auto #0
 __all__ = ['Protocol', 'PROTOCOLS', 'Y_COEFFS', 'SSIM_RADIUS', 'INCEPTION_FILENAMES', 'to_8bit', 'rgb_to_y', 'psnr', 'ssim_map',
-           'ssim', 'dilate', 'split_metrics', 'MetricAccumulator', 'find_inception_weights', 'fid_status', 'FIDResult',
-           'FID']
+           'ssim', 'dilate', 'find_inception_weights', 'fid_status', 'FIDResult', 'FID']
 
 # %% ../nbs/30_metrics.ipynb #6fecd523
 Protocol = Literal['ttsr', 'rgb']
@@ -109,59 +108,6 @@ def dilate(mask:Tensor, # [N,1,H,W] in {0,1}
           ) -> Tensor:
     "Binary dilation of a mask by a (2r+1)x(2r+1) square: the pixels an SSIM window centred in the mask can see."
     return torch.nn.functional.max_pool2d((mask > 0.5).float(), 2 * radius + 1, stride=1, padding=radius)
-
-# %% ../nbs/30_metrics.ipynb #984ca32d
-def split_metrics(sr:Tensor, # [N,3,H,W] in [-1,1]
-                  hr:Tensor, # [N,3,H,W] in [-1,1]
-                  overlap:Tensor, # [N,1,H,W] {0,1}: 1 where the reference also sees the pixel
-                  protocol:Protocol='ttsr', # see `PROTOCOLS`
-                  mask:Tensor|None=None, # [N,1,H,W] optional hole mask; regions become overlap∩mask, ¬overlap∩mask
-                 ) -> dict[str, Tensor]: # {'psnr_in','psnr_out','ssim_in','ssim_out'} -> [N]
-    "PSNR/SSIM inside and outside the reference overlap, per image."
-    _check_protocol(protocol); _check_pair(sr, hr, overlap, 'overlap'); _check_pair(sr, hr, mask)
-    inside = (overlap > 0.5).float()
-    outside = 1 - inside
-    if mask is not None: inside, outside = inside * (mask > 0.5), outside * (mask > 0.5)
-    return {'psnr_in': psnr(sr, hr, protocol, inside), 'psnr_out': psnr(sr, hr, protocol, outside),
-            'ssim_in': ssim(sr, hr, protocol, inside), 'ssim_out': ssim(sr, hr, protocol, outside)}
-
-# %% ../nbs/30_metrics.ipynb #eaf6567e
-class MetricAccumulator:
-    "Collects per-image metric values by name and summarises them."
-    def __init__(self): self.values, self.names = {}, []
-
-    def add(self, metrics:dict[str, Tensor], # metric name -> [N] per-image values (or a float for N=1)
-            names:list[str]|None=None, # the N sample names, in batch order
-           ):
-        "Append one batch of per-image values; every metric must have the same length N."
-        rows = {k: torch.as_tensor(v, dtype=torch.float64).detach().cpu().reshape(-1) for k, v in metrics.items()}
-        lengths = {len(v) for v in rows.values()}
-        if len(lengths) > 1: raise ValueError(f"metrics: per-image tensors differ in length {sorted(lengths)}")
-        n = lengths.pop() if lengths else 0
-        if names is not None and len(names) != n: raise ValueError(f"names: expected {n} names, got {len(names)}")
-        start = len(self.names)
-        for k, v in rows.items():
-            col = self.values.setdefault(k, [math.nan] * start)
-            col.extend(v.tolist())
-        for k, col in self.values.items():
-            if k not in rows: col.extend([math.nan] * n)
-        self.names.extend(names if names is not None else [str(start + i) for i in range(n)])
-
-    def summary(self) -> dict[str, dict[str, float|int]]:
-        "Per metric: mean and std over non-nan values, n (values used), n_nan, n_inf."
-        out = {}
-        for k, col in self.values.items():
-            v = torch.tensor(col, dtype=torch.float64)
-            ok = v[~torch.isnan(v)]
-            mean = ok.mean().item() if len(ok) else math.nan
-            std = (ok.std(correction=0).item() if torch.isfinite(ok).all() else math.nan) if len(ok) else math.nan
-            out[k] = {'mean': mean, 'std': std, 'n': len(ok), 'n_nan': int(torch.isnan(v).sum()),
-                      'n_inf': int(torch.isinf(v).sum())}
-        return out
-
-    def records(self) -> list[dict]:
-        "One dict per image: {'name': ..., metric: value, ...}."
-        return [{'name': n, **{k: col[i] for k, col in self.values.items()}} for i, n in enumerate(self.names)]
 
 # %% ../nbs/30_metrics.ipynb #c9e57c93
 INCEPTION_FILENAMES = ('weights-inception-2015-12-05-6726825d.pth', 'pt_inception-2015-12-05-6726825d.pth')

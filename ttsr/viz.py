@@ -129,18 +129,23 @@ def read_live_metrics(run_dir:str|Path) -> pd.DataFrame:
 
 # %% ../nbs/70_viz.ipynb #ae554d4f
 def plot_curves(runs:dict, # label -> run folder (runs/<name>) or a table from `read_live_metrics`
-                metrics:list[str]=('val/psnr', 'val/ssim'), title:str|None=None) -> Figure:
+                metrics:list[str]=('val/psnr', 'val/ssim'), title:str|None=None,
+                ncols:int|None=None, # panels per row (default: all in one row)
+               ) -> Figure:
     "One panel per metric, one line per run, against the training step (epoch), as in thesis Figures 6.1-6.4."
     tables = {label: (r if isinstance(r, pd.DataFrame) else read_live_metrics(r)) for label, r in runs.items()}
-    fig = Figure(figsize=(4.5 * len(metrics), 3.2))
-    axes = fig.subplots(1, len(metrics), squeeze=False)[0]
+    ncols = min(ncols or len(metrics), len(metrics))
+    nrows = -(-len(metrics) // ncols)
+    fig = Figure(figsize=(4.5 * ncols, 3.2 * nrows))
+    axes = list(fig.subplots(nrows, ncols, squeeze=False).flat)
     for ax, metric in zip(axes, metrics):
         for label, df in tables.items():
             d = df[df.metric == metric]
-            if len(d): ax.plot(d.step, d.value, label=label)
+            if len(d): ax.plot(d.step, d.value, label=label, marker='o' if len(d) < 30 else None, ms=3)   # dots: a 1-epoch curve shows
         ax.set_title(metric, fontsize=9); ax.set_xlabel('step'); ax.grid(alpha=0.3)
         if ax.lines: ax.legend(fontsize=8)
         else: ax.text(0.5, 0.5, f'no {metric} logged', ha='center', va='center', transform=ax.transAxes)
+    for ax in axes[len(metrics):]: ax.axis('off')
     if title: fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig

@@ -11,9 +11,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.checkpoint import checkpoint
+from .search import shift_search, window_search, shift_relevance
 
 # %% auto #0
-__all__ = ['EMBEDDING_DIMS', 'LTE_CHANNELS', 'LEVEL_SCALES', 'AttentionOutput', 'chunk_size_for_budget', 'SearchTransfer']
+__all__ = ['EMBEDDING_DIMS', 'LTE_CHANNELS', 'LEVEL_SCALES', 'AttentionOutput', 'chunk_size_for_budget', 'RefBank',
+           'SearchTransfer']
 
 # %% ../../nbs/11_archs.attention.ipynb #9826621f
 EMBEDDING_DIMS = (2304, 1152, 576, 288)  # 9 x (256, 128, 64, 32) channels of the lv3 search features
@@ -148,6 +150,13 @@ def _check_inputs(**feats:Tensor):
         if not torch.isfinite(x).all(): raise ValueError(f"{name}: contains NaN or infinite values")
 
 # %% ../../nbs/11_archs.attention.ipynb #c782e7f7
+class RefBank(NamedTuple):
+    "What the search needs from one reference, prepared once by `SearchTransfer.prepare_ref`."
+    keys: Tensor|None  # [N,C,hr,wr] reduced Ref_sr lv3 features (nine-shift search), else None
+    K: Tensor|None  # [N,hr*wr,d] unfolded (projected, normalised for hard attention) key patches, else None
+    V: tuple  # ((values lv3, 1), (lv2, 2), (lv1, 4)): values and their scale
+    hw: tuple[int, int]  # (hr, wr), the Ref lv3 grid
+
 class SearchTransfer(nn.Module):
     "TTSR's relevance embedding, hard (paper) or soft (thesis) attention and three-level texture transfer."
     def __init__(self, embedding_dim:int=2304, # 9 x channels of the lv3 search features: 2304 (paper), 1152, 576, 288
@@ -156,6 +165,7 @@ class SearchTransfer(nn.Module):
                  fold_normalize:Literal['nine','coverage']='nine', # divide folded T by 9 (reference) or by patch count
                  memory_budget_mb:float=256.0, # temporaries allowed for one Ref chunk of the search, MiB
                  dense:bool=False, # build the full relevance matrix like the reference (tests/benchmarks only)
+                 search:Literal['shift','matmul']='shift', # hard attention without projections: nine-shift or 9C-dim products
                 ):
         super().__init__()
         if embedding_dim not in EMBEDDING_DIMS:
@@ -163,14 +173,20 @@ class SearchTransfer(nn.Module):
         if attention not in ('hard', 'soft'): raise ValueError(f"attention: expected 'hard' or 'soft', got {attention!r}")
         if fold_normalize not in ('nine', 'coverage'):
             raise ValueError(f"fold_normalize: expected 'nine' or 'coverage', got {fold_normalize!r}")
+        if search not in ('shift', 'matmul'): raise ValueError(f"search: expected 'shift' or 'matmul', got {search!r}")
         chunk_size_for_budget(1, 1, memory_budget_mb)  # validates the budget
         self.embedding_dim, self.attention, self.fold_normalize = embedding_dim, attention, fold_normalize
-        self.memory_budget_mb, self.dense = memory_budget_mb, dense
+        self.memory_budget_mb, self.dense, self.search = memory_budget_mb, dense, search
         self.lv3_channels = embedding_dim // 9
         self.reduce_dimensionality = (nn.Identity() if embedding_dim == 2304 else
                                       nn.Conv2d(256, self.lv3_channels, 3, padding=1, bias=True))
         self.w_qs = nn.Linear(embedding_dim, embedding_dim, bias=False) if trainable_projections else None
         self.w_ks = nn.Linear(embedding_dim, embedding_dim, bias=False) if trainable_projections else None
+
+    @property
+    def uses_shift(self) -> bool:
+        "True when the nine-shift search runs (hard attention, no projections, not dense, search='shift')."
+        return self.attention == 'hard' and self.w_qs is None and not self.dense and self.search == 'shift'
 
     def reduce(self, feat_lv3:Tensor, # [N,256,h,w] LTE lv3 features
               ) -> Tensor: # [N,lv3_channels,h,w]
@@ -195,18 +211,42 @@ class SearchTransfer(nn.Module):
                ) -> AttentionOutput:
         "Search Ref for each LR_sr patch and transfer its texture at three scales."
         _check_inputs(lrsr_lv3=lrsr_lv3, refsr_lv3=refsr_lv3, ref_lv3=ref_lv3, ref_lv2=ref_lv2, ref_lv1=ref_lv1)
-        with torch.autocast(lrsr_lv3.device.type, enabled=False):  # search in float32 even under mixed precision
-            return self._search_transfer(*(t.float() for t in (lrsr_lv3, refsr_lv3, ref_lv1, ref_lv2, ref_lv3)))
+        return self.search_transfer(lrsr_lv3, self.prepare_ref(refsr_lv3, ref_lv1, ref_lv2, ref_lv3))
 
-    def _search_transfer(self, lrsr_lv3, refsr_lv3, ref_lv1, ref_lv2, ref_lv3) -> AttentionOutput:
-        (N, _, h, w), (hr, wr) = lrsr_lv3.shape, refsr_lv3.shape[-2:]
-        Q, K = self._patches(lrsr_lv3, self.w_qs), self._patches(refsr_lv3, self.w_ks)  # [N,h*w,d], [N,hr*wr,d]
-        V = ((self.reduce_dimensionality(ref_lv3), 1), (ref_lv2, 2), (ref_lv1, 4))  # (values, scale) for lv3, lv2, lv1
-        if self.attention == 'hard': Q, K = F.normalize(Q, dim=-1), F.normalize(K, dim=-1)
-        run = (self._dense_hard if self.attention == 'hard' else self._dense_soft) if self.dense else \
-              (self._chunked_hard if self.attention == 'hard' else self._chunked_soft)
-        S, T, index = run(Q, K, V, h, w, hr, wr)
-        return AttentionOutput(S, *T, index)
+    def prepare_ref(self, refsr_lv3:Tensor, ref_lv1:Tensor, ref_lv2:Tensor, ref_lv3:Tensor) -> RefBank:
+        "The reference's keys and values, computed once (float32) and reusable by many `search_transfer` calls."
+        with torch.autocast(refsr_lv3.device.type, enabled=False):  # search in float32 even under mixed precision
+            refsr_lv3, ref_lv1, ref_lv2, ref_lv3 = (t.float() for t in (refsr_lv3, ref_lv1, ref_lv2, ref_lv3))
+            V = ((self.reduce_dimensionality(ref_lv3), 1), (ref_lv2, 2), (ref_lv1, 4))
+            if self.uses_shift: return RefBank(self.reduce_dimensionality(refsr_lv3), None, V, tuple(refsr_lv3.shape[-2:]))
+            K = self._patches(refsr_lv3, self.w_ks)
+            return RefBank(None, F.normalize(K, dim=-1) if self.attention == 'hard' else K, V, tuple(refsr_lv3.shape[-2:]))
+
+    def search_transfer(self, lrsr_lv3:Tensor, # [N,256,h,w] LTE lv3 of LR_sr: the queries
+                        bank:RefBank, # from `prepare_ref`
+                        window:tuple[int, int, int]|None=None, # (oy, ox, radius): search only near key (y+oy, x+ox)
+                       ) -> AttentionOutput:
+        "Search the prepared reference for each query patch and transfer its texture at three scales."
+        if window is not None and not self.uses_shift:
+            raise ValueError("window: the registered-window search needs hard attention without trainable projections "
+                             "and search='shift'")
+        with torch.autocast(lrsr_lv3.device.type, enabled=False):
+            lrsr_lv3 = lrsr_lv3.float()
+            (N, _, h, w), (hr, wr) = lrsr_lv3.shape, bank.hw
+            if self.uses_shift:
+                Xq = self.reduce_dimensionality(lrsr_lv3)
+                index = shift_search(Xq, bank.keys) if window is None else window_search(Xq, bank.keys, window[:2], window[2])
+                S = shift_relevance(Xq, bank.keys, index).view(-1, 1, h, w)
+                rows = _offset_rows(hr, wr, Xq.device)
+                T = [_from_blocks(_hard_transfer(_to_blocks(v, s), rows, index, h, w), v.shape[1], s,
+                                  self._norm(h, w, s, Xq.device)) for v, s in bank.V]
+                return AttentionOutput(S, *T, index)
+            Q = self._patches(lrsr_lv3, self.w_qs)  # [N,h*w,d]
+            if self.attention == 'hard': Q = F.normalize(Q, dim=-1)
+            run = (self._dense_hard if self.attention == 'hard' else self._dense_soft) if self.dense else \
+                  (self._chunked_hard if self.attention == 'hard' else self._chunked_soft)
+            S, T, index = run(Q, bank.K, bank.V, h, w, hr, wr)
+            return AttentionOutput(S, *T, index)
 
     def _chunk(self, Q:Tensor, K:Tensor, row_floats:int) -> int:
         return chunk_size_for_budget(Q.element_size() * Q.shape[0] * row_floats, K.shape[1], self.memory_budget_mb)

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/13_archs.ttsr.ipynb #89e8c66e
 from __future__ import annotations
-import dataclasses, os, tempfile
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, NamedTuple
@@ -17,8 +17,7 @@ from .mainnet import MainNet
 from .attention import SearchTransfer, EMBEDDING_DIMS
 
 # %% auto #0
-__all__ = ['CHECKPOINT_FORMAT', 'TTSRConfig', 'check_inputs', 'TTSROutput', 'TTSR', 'save_checkpoint', 'load_checkpoint',
-           'load_official_state_dict', 'load_model']
+__all__ = ['TTSRConfig', 'check_inputs', 'TTSROutput', 'TTSR', 'load_official_state_dict']
 
 # %% ../../nbs/13_archs.ttsr.ipynb #4d2dfc8f
 @dataclass
@@ -122,40 +121,6 @@ class TTSR(nn.Module):
         trainable = lambda *ms: [p for m in ms for p in m.parameters() if p.requires_grad]
         return {'main': trainable(self.MainNet, self.SearchTransfer), 'lte': trainable(self.LTE)}
 
-# %% ../../nbs/13_archs.ttsr.ipynb #cefd3b07
-CHECKPOINT_FORMAT = 'ttsr/1'
-
-def save_checkpoint(path:str|Path, # file to write (its folder is created)
-                    model:TTSR,
-                    **extra) -> Path:  # plain-data entries stored beside the weights (epoch, metrics, ...)
-    "Atomically write `model`'s config and weights (plus `extra`) in the project's checkpoint format."
-    reserved = {'format', 'config', 'state_dict', 'vgg_weights_loaded'} & set(extra)
-    if reserved: raise ValueError(f"save_checkpoint: extra keys {sorted(reserved)} are reserved")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ckpt = {'format': CHECKPOINT_FORMAT, 'config': to_dict(model.cfg), 'state_dict': model.state_dict(),
-            'vgg_weights_loaded': bool(model.vgg_weights_loaded), **extra}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
-    os.close(fd)
-    try:
-        torch.save(ckpt, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-def load_checkpoint(path:str|Path, map_location='cpu') -> dict:
-    "Read a checkpoint written by `save_checkpoint` (weights_only), checking its format."
-    path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"{path}: checkpoint not found")
-    ckpt = torch.load(path, map_location=map_location, weights_only=True)
-    if not isinstance(ckpt, dict) or ckpt.get('format') != CHECKPOINT_FORMAT:
-        found = ckpt.get('format') if isinstance(ckpt, dict) else type(ckpt).__name__
-        raise ValueError(f"{path}: not a {CHECKPOINT_FORMAT!r} checkpoint (format: {found!r}); "
-                         f"official TTSR files load with load_official_state_dict")
-    return ckpt
-
 # %% ../../nbs/13_archs.ttsr.ipynb #dbe5d1ee
 def _unwrap_state_dict(sd:dict) -> dict:
     "The parameter mapping inside the known checkpoint wrappings, with `module.`, `LTE_copy.` and fork names handled."
@@ -190,13 +155,14 @@ def _check_fit(model:nn.Module, sd:dict) -> list[str]:
 
 def load_official_state_dict(model:TTSR,                # the model to fill (its config must match the weights)
                              state_dict:dict|str|Path,  # a state dict, a wrapped one, or a file holding either
+                             where:str|None=None,       # what errors call a dict (e.g. the file it was read from)
                             ) -> TTSR:
     "Load official TTSR / thesis-fork / wrapped weights into `model`, or raise listing every key that does not fit."
-    where = 'state_dict'
+    where = where or 'state_dict'
     if isinstance(state_dict, (str, Path)):
         where = str(state_dict)
-        if not Path(state_dict).is_file(): raise FileNotFoundError(f"{where}: weights file not found")
-        state_dict = torch.load(state_dict, map_location='cpu', weights_only=True)
+        from ttsr.checkpoint import read_weights       # the one reader of weights files (imports this module)
+        state_dict = read_weights(state_dict)
     try: sd = _unwrap_state_dict(state_dict)
     except ValueError as e: raise ValueError(f"{where}: {e}") from None
     problems = _check_fit(model, sd)
@@ -205,14 +171,3 @@ def load_official_state_dict(model:TTSR,                # the model to fill (its
     model.load_state_dict(sd)
     return model
 
-def load_model(path:str|Path, map_location='cpu') -> TTSR:
-    "Rebuild a TTSR from a `save_checkpoint` file: its stored config, then its weights."
-    ckpt = load_checkpoint(path, map_location)
-    cfg = from_dict(TTSRConfig, ckpt['config'], where=f"{path}: config")
-    model = TTSR(dataclasses.replace(cfg, init_lte_from_vgg=False))   # weights come from the file, not from VGG
-    model.cfg = cfg
-    problems = _check_fit(model, ckpt['state_dict'])
-    if problems: raise ValueError(f"{path}: weights do not fit the stored config: " + '; '.join(problems))
-    model.load_state_dict(ckpt['state_dict'])
-    model.vgg_weights_loaded = ckpt['vgg_weights_loaded']
-    return model

@@ -55,7 +55,9 @@ def vgg19_weights_path(path:str|Path|None=None # explicit weights file; None = t
 
 def _read_state_dict(path:Path) -> dict:
     try: sd = torch.load(path, map_location='cpu', weights_only=True, mmap=True)
-    except RuntimeError: sd = torch.load(path, map_location='cpu', weights_only=True)  # legacy (non-zip) file format
+    except Exception:   # a legacy (non-zip) file, or a bad one: the project's safe reader loads it or names the problem
+        from ttsr.checkpoint import read_weights
+        sd = read_weights(path, what='VGG19 weights file')
     if not isinstance(sd, dict): raise ValueError(f"{path}: expected a state dict (mapping), got {type(sd).__name__}")
     return sd
 

@@ -13,12 +13,12 @@ import torch
 from torch.utils.data import Dataset
 from ..config import from_dict
 from .masks import MaskSource
-from .pairs import (Rect, read_rgb, check_image, resize_bicubic, down_up, modcrop, center_square,
+from .pairs import (Rect, read_rgb, check_image, resize_bicubic, degrade, down_up, modcrop, center_square,
                              sample_overlapping_rects, partial_sample, ffhq_sample, assemble_sample)
 
 # %% auto #0
-__all__ = ['KINDS', 'SPLITS', 'DataConfig', 'SRRAWPair', 'read_srraw_manifest', 'split_scenes', 'SRRAWPairs', 'FFHQPairs',
-           'CUFEDTrain', 'CUFED5', 'make_dataset']
+__all__ = ['KINDS', 'SPLITS', 'DataConfig', 'SRRAWPair', 'read_srraw_manifest', 'split_scenes', 'SRRAWPairs', 'ffhq_files',
+           'FFHQPairs', 'make_dataset']
 
 # %% ../../nbs/05_data.datasets.ipynb #bbe2719a
 @dataclass
@@ -28,7 +28,7 @@ class DataConfig:
     prepared_root: Path = Path('data/prepared/srraw')  # aligned tele/wide pair cache + manifest.json (prepare_srraw)
     qdimd_root: Path|None = None                       # QD-IMD folder (train/ and test/ PNGs); None -> procedural strokes
     qdimd_hole: Literal['black', 'white'] = 'black'    # colour of the damaged pixels in the QD-IMD PNGs
-    ffhq_root: Path = Path('data/demo/ffhq')           # folder of face images (FFHQ: 1024x1024 PNGs)
+    ffhq_root: Path = Path('data/demo/ffhq')           # FFHQ download (images1024x1024/<NN000>/*.png) or a folder of faces
     cufed_root: Path = Path('data/demo/cufed')         # CUFED layout: train/input, train/ref, test/CUFED5
     crop_size: int = 256                               # side of the HR input and reference crops (thesis 256; demo 64)
     scale: int = 4                                     # super-resolution factor: LR side = crop_size / scale
@@ -40,10 +40,11 @@ class DataConfig:
     test_size: int|None = None                         # cap on FFHQ/CUFED5 test images (thesis: 350 FFHQ); None = all
     seed: int = 42                                     # fixes splits, test sets, and every epoch's crops and masks
     ffhq_zoom: float = 1.4                             # FFHQ input = central 1/zoom of the reference, enlarged by zoom (§5.3)
-    ffhq_nooverlap_frame: int|None = None              # side of the face frame for ffhq_nooverlap; None = 2 * crop_size
+    ffhq_nooverlap_frame: int|None = None              # side of the face frame of ffhq_partial and ffhq_nooverlap; None = 2 * crop_size
     ref_sr_mode: Literal['same_as_input', 'down_up'] = 'same_as_input'  # Ref_sr degraded like LR_sr, or TTSR's 1/4-and-back
     cufed_train_size: int = 160                        # CUFED training patch side; Ref is zero-padded to it
     cufed_ref_level: int = 1                           # CUFED5 reference similarity level 1 (most similar) .. 5
+    cufed5_crop: Literal['full', 'fork_max320'] = 'full'  # CUFED5 HR: whole image (reference TTSR) or <= 320x320 (thesis fork)
     cufed_augment: bool = True                         # independent flips / rot90 for the input and the Ref group
     cufed_mask_rate: float = 0.0                       # share of CUFED/CUFED5 inputs masked (0: TTSR as published)
     check_files: bool = True                           # vet every image header when a dataset is built
@@ -120,7 +121,7 @@ class SRRAWPair:
     def wide_path(self) -> Path: return self.dir/self.wide
 
     @property
-    def name(self) -> str: return f"{self.scene}_{self.dir.name}"
+    def name(self) -> str: return f"{self.scene.replace('/', '-')}_{self.dir.name}"
 
 def read_srraw_manifest(root:str|Path) -> list[SRRAWPair]:
     "Pairs listed by `<root>/manifest.json`, with clear errors for a missing or malformed cache."
@@ -182,9 +183,9 @@ class SRRAWPairs(_SeededDataset):
 # %% ../../nbs/05_data.datasets.ipynb #d0f48d5b
 _IMAGE_EXTS = ('.png', '.jpg', '.jpeg')
 
-def _image_files(folder:Path, what:str) -> list[Path]:
+def _image_files(folder:Path, what:str, recursive:bool=False) -> list[Path]:
     if not folder.is_dir(): raise FileNotFoundError(f"{folder}: {what} folder not found")
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in _IMAGE_EXTS)
+    files = sorted(p for p in (folder.rglob('*') if recursive else folder.iterdir()) if p.suffix.lower() in _IMAGE_EXTS)
     if not files: raise FileNotFoundError(f"{folder}: no {what} images (.png/.jpg) found")
     return files
 
@@ -194,13 +195,19 @@ def _subset(files:list, size:int|None, seed:int, what:str) -> list:
     keep = np.random.default_rng([seed, zlib.crc32(what.encode())]).choice(len(files), size, replace=False)
     return [files[i] for i in sorted(keep)]
 
+def ffhq_files(root:str|Path) -> list[Path]:
+    "The face images of an FFHQ download (`<root>/images1024x1024/**.png`), else every image below `root`."
+    root = Path(root)
+    images = root/'images1024x1024'
+    return _image_files(images if images.is_dir() else root, 'FFHQ', recursive=True)
+
 class FFHQPairs(_SeededDataset):
-    "Fixed FFHQ test pairs: §5.3 (`ffhq`) or non-overlapping input/reference (`ffhq_nooverlap`)."
+    "Fixed FFHQ test pairs: §5.3 (`ffhq`), §5.5 partial overlap (`ffhq_partial`) or none (`ffhq_nooverlap`)."
     def __init__(self, cfg:DataConfig, kind:str, split:str):
         super().__init__(cfg, kind, split, cfg.mask_rate)
-        self.files = _subset(_image_files(Path(cfg.ffhq_root), 'FFHQ'), cfg.test_size, cfg.seed, 'ffhq')
+        self.files = _subset(ffhq_files(cfg.ffhq_root), cfg.test_size, cfg.seed, 'ffhq')
         self.frame = cfg.ffhq_nooverlap_frame or 2*cfg.crop_size
-        need = self.frame if kind == 'ffhq_nooverlap' else int(np.ceil(cfg.ffhq_zoom * cfg.crop_size))
+        need = int(np.ceil(cfg.ffhq_zoom * cfg.crop_size)) if kind == 'ffhq' else self.frame
         if cfg.check_files:
             for f in self.files:
                 h, w = check_image(f)
@@ -221,103 +228,17 @@ class FFHQPairs(_SeededDataset):
             if x.shape[0] < self.frame: raise ValueError(f"{path}: central square {x.shape[0]}px is smaller than the frame {self.frame}px")
             tele = resize_bicubic(x, (self.frame, self.frame))
             wide = down_up(tele, cfg.ffhq_zoom)
-            inp, ref = sample_overlapping_rects(rng, tele.shape[:2], cfg.crop_size, (0.0, 0.0))
+            overlap = cfg.overlap_range if self.kind == 'ffhq_partial' else (0.0, 0.0)
+            inp, ref = sample_overlapping_rects(rng, tele.shape[:2], cfg.crop_size, overlap)
             images = partial_sample(tele, wide, inp, ref, cfg.ref_sr_mode, cfg.scale)
         return self.finish(images, path.stem, masked, rng)
 
-# %% ../../nbs/05_data.datasets.ipynb #eb74f9d2
-def _lr_pair(hr:np.ndarray, scale:int) -> tuple[np.ndarray, np.ndarray]:
-    "(LR, LR_sr): PIL bicubic 1/scale of HR and bicubic back up."
-    h, w = hr.shape[:2]
-    lr = resize_bicubic(hr, (w//scale, h//scale))
-    return lr, resize_bicubic(lr, (w, h))
-
-def _ref_sr(ref:np.ndarray, scale:int) -> np.ndarray:
-    "Ref shrunk to (w//scale, h//scale) and enlarged back to its own size (the reference's Ref_sr)."
-    h, w = ref.shape[:2]
-    return resize_bicubic(resize_bicubic(ref, (max(1, w//scale), max(1, h//scale))), (w, h))
-
-def _flip_rot(images:list[np.ndarray], rng:np.random.Generator) -> list[np.ndarray]:
-    "Apply one random left-right flip, up-down flip and rot90 to every image of a group."
-    lr_flip, ud_flip, k = rng.random() < 0.5, rng.random() < 0.5, int(rng.integers(4))
-    out = []
-    for im in images:
-        if lr_flip: im = im[:, ::-1]
-        if ud_flip: im = im[::-1]
-        out.append(np.ascontiguousarray(np.rot90(im, k)))
-    return out
-
-# %% ../../nbs/05_data.datasets.ipynb #8e1563a7
-class CUFEDTrain(_SeededDataset):
-    "CUFED training pairs with the reference TTSR pipeline."
-    def __init__(self, cfg:DataConfig):
-        super().__init__(cfg, 'cufed', 'train', cfg.cufed_mask_rate)
-        root = Path(cfg.cufed_root)/'train'
-        inputs = _image_files(root/'input', 'CUFED train/input')
-        refs = {p.stem: p for p in _image_files(root/'ref', 'CUFED train/ref')}
-        missing = [p.name for p in inputs if p.stem not in refs]
-        if missing: raise FileNotFoundError(f"{root/'ref'}: no reference for input(s) {missing[:5]}{' ...' if len(missing) > 5 else ''}")
-        self.pairs = [(p, refs[p.stem]) for p in inputs]
-        n = cfg.cufed_train_size
-        if cfg.check_files:
-            for inp, ref in self.pairs: check_image(inp, (n, n)); check_image(ref, (cfg.scale, cfg.scale))
-
-    def __len__(self): return len(self.pairs)
-
-    def __getitem__(self, index:int) -> dict:
-        if not 0 <= index < len(self): raise IndexError(f"index {index} out of range for {self!r}")
-        (inp_path, ref_path), cfg, n = self.pairs[index], self.cfg, self.cfg.cufed_train_size
-        rng = self.rng(index)
-        masked = self.is_masked(index, rng)
-        hr, ref = read_rgb(inp_path, (n, n)), read_rgb(ref_path)
-        y, x = (int(rng.integers(s - n + 1)) for s in hr.shape[:2])
-        hr = hr[y:y+n, x:x+n]
-        if ref.shape[0] > n or ref.shape[1] > n:   # real CUFED refs are <= 160; cut larger ones at random
-            ry, rx = (int(rng.integers(max(1, s - n + 1))) for s in ref.shape[:2])
-            ref = ref[ry:ry+n, rx:rx+n]
-        lr, lr_sr = _lr_pair(hr, cfg.scale)
-        ref_sr = _ref_sr(ref, cfg.scale)
-        pad = lambda a: np.pad(a, ((0, n - a.shape[0]), (0, n - a.shape[1]), (0, 0)))
-        ref, ref_sr = pad(ref), pad(ref_sr)
-        if cfg.cufed_augment:
-            lr, lr_sr, hr = _flip_rot([lr, lr_sr, hr], rng)
-            ref, ref_sr = _flip_rot([ref, ref_sr], rng)
-        return self.finish(dict(hr=hr, lr=lr, lr_sr=lr_sr, ref=ref, ref_sr=ref_sr), inp_path.stem, masked, rng)
-
-# %% ../../nbs/05_data.datasets.ipynb #e0a910f9
-class CUFED5(_SeededDataset):
-    "CUFED5 test sets (HR `NNN_0.png`, reference `NNN_<level>.png`) with the reference TTSR pipeline."
-    def __init__(self, cfg:DataConfig, kind:str='cufed5', split:str='test'):
-        super().__init__(cfg, kind, split, cfg.cufed_mask_rate)
-        folder = Path(cfg.cufed_root)/'test'/'CUFED5'
-        hrs = [p for p in _image_files(folder, 'CUFED5') if p.stem.endswith('_0')]
-        if not hrs: raise FileNotFoundError(f"{folder}: no *_0.png HR images found")
-        self.items = []
-        for hr in hrs:
-            ref = hr.with_name(f"{hr.stem[:-2]}_{cfg.cufed_ref_level}{hr.suffix}")
-            if not ref.is_file(): raise FileNotFoundError(f"{ref}: level-{cfg.cufed_ref_level} reference of {hr.name} not found")
-            self.items.append((hr, ref))
-        self.items = _subset(self.items, cfg.test_size, cfg.seed, 'cufed5')
-        if cfg.check_files:
-            for hr, ref in self.items: check_image(hr, (cfg.scale, cfg.scale)); check_image(ref, (cfg.scale, cfg.scale))
-
-    def __len__(self): return len(self.items)
-
-    def __getitem__(self, index:int) -> dict:
-        if not 0 <= index < len(self): raise IndexError(f"index {index} out of range for {self!r}")
-        (hr_path, ref_path), s = self.items[index], self.cfg.scale
-        rng = self.rng(index)
-        masked = self.is_masked(index, rng)
-        hr, ref = modcrop(read_rgb(hr_path), s), modcrop(read_rgb(ref_path), s)
-        lr, lr_sr = _lr_pair(hr, s)
-        return self.finish(dict(hr=hr, lr=lr, lr_sr=lr_sr, ref=ref, ref_sr=_ref_sr(ref, s)), hr_path.stem[:-2], masked, rng)
-
 # %% ../../nbs/05_data.datasets.ipynb #a89542e9
-KINDS = ('srraw', 'ffhq', 'ffhq_nooverlap', 'cufed', 'cufed5', 'photos')
+KINDS = ('srraw', 'ffhq', 'ffhq_partial', 'ffhq_nooverlap', 'cufed', 'cufed5', 'photos')
 SPLITS = ('train', 'val', 'test')
 
 def make_dataset(cfg:DataConfig, # data configuration
-                 kind:str, # 'srraw' | 'ffhq' | 'ffhq_nooverlap' | 'cufed' | 'cufed5' | 'photos' (ttsr.data.photos)
+                 kind:str, # one of KINDS
                  split:str, # 'train' | 'val' | 'test'
                 ) -> Dataset:
     "The dataset of `kind` and `split`; items are sample dicts (see the team contract)."
@@ -333,6 +254,7 @@ def make_dataset(cfg:DataConfig, # data configuration
         return PhotoPairs(cfg, split)
     if split == 'train' and kind != 'cufed':
         raise ValueError(f"make_dataset: {kind!r} is a test set (thesis §5.5: train on 'srraw' or 'cufed'); use split 'val' or 'test'")
-    if kind in ('ffhq', 'ffhq_nooverlap'): return FFHQPairs(cfg, kind, split)
+    if kind.startswith('ffhq'): return FFHQPairs(cfg, kind, split)
+    from ttsr.data.cufed import CUFEDTrain, CUFED5   # its module builds on this one
     if kind == 'cufed' and split == 'train': return CUFEDTrain(cfg)
     return CUFED5(cfg, kind, split)

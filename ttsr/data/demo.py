@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Sequence
 import numpy as np
 import cv2
+from ..io import write_text
 from .raw import write_dng
 from .align import compose_warps, warp_image
 
@@ -125,9 +126,7 @@ def build_demo_srraw(root,                                  # output folder (e.g
                                sensor_to_world=frame_map.tolist()))
         truth['scenes'][name] = dict(source=name, frames=frames)
     path = root/'ground_truth.json'
-    tmp = path.with_name(path.name + '.tmp')
-    tmp.write_text(json.dumps(truth, indent=1))
-    os.replace(tmp, path)
+    write_text(path, json.dumps(truth, indent=1))
     return path
 
 # %% ../../nbs/06_data.demo.ipynb #0da1e41b

@@ -12,9 +12,9 @@ from PIL import Image
 from .masks import downscale_mask
 
 # %% auto #0
-__all__ = ['check_image', 'read_rgb', 'resize_bicubic', 'down_up', 'modcrop', 'Rect', 'overlap_fraction', 'overlap_map',
-           'sample_overlapping_rects', 'to_tensor', 'mask_tensor', 'assemble_sample', 'partial_sample', 'center_square',
-           'ffhq_sample']
+__all__ = ['check_image', 'read_rgb', 'resize_bicubic', 'shrink', 'degrade', 'down_up', 'modcrop', 'Rect', 'overlap_fraction',
+           'overlap_map', 'sample_overlapping_rects', 'to_tensor', 'mask_tensor', 'assemble_sample', 'partial_sample',
+           'center_square', 'ffhq_sample']
 
 # %% ../../nbs/04_data.pairs.ipynb #0771ce6a
 _CONVERTIBLE = {'RGB', 'L', 'P', '1', 'CMYK', 'YCbCr', 'LAB', 'HSV', 'I;16', 'I;16B', 'I;16L', 'I', 'RGBA', 'LA', 'PA', 'RGBa', 'La'}
@@ -69,13 +69,25 @@ def resize_bicubic(img:np.ndarray, # [H,W,3] uint8
     "PIL bicubic resize (antialiased when shrinking) of a uint8 RGB array."
     return np.asarray(Image.fromarray(img).resize(tuple(int(s) for s in size), Image.BICUBIC, box=box))
 
-def down_up(img:np.ndarray, # [H,W,3] uint8, H and W multiples of `scale`
-            scale:float=4, # shrink factor
-           ) -> np.ndarray: # [H,W,3] uint8
-    "Shrink by `scale` then enlarge back to the original size (both PIL bicubic)."
+def shrink(img:np.ndarray, # [H,W,3] uint8
+           scale:float=4, # shrink factor
+          ) -> np.ndarray:
+    "PIL bicubic 1/`scale`; an integer factor floors sides it does not divide (the reference's rule), a zoom rounds."
     h, w = img.shape[:2]
-    small = resize_bicubic(img, (max(1, round(w/scale)), max(1, round(h/scale))))
-    return resize_bicubic(small, (w, h))
+    side = (lambda s: s // scale) if isinstance(scale, int) else (lambda s: round(s / scale))
+    return resize_bicubic(img, (max(1, side(w)), max(1, side(h))))
+
+def degrade(img:np.ndarray, # [H,W,3] uint8 high-resolution image
+            scale:float=4, # shrink factor
+           ) -> tuple[np.ndarray, np.ndarray]: # LR (shrunk) and LR_sr (LR enlarged back to img's size)
+    "The bicubic degradation of the whole project: shrink by `scale`, then enlarge back (both PIL bicubic)."
+    h, w = img.shape[:2]
+    lr = shrink(img, scale)
+    return lr, resize_bicubic(lr, (w, h))
+
+def down_up(img:np.ndarray, scale:float=4) -> np.ndarray:
+    "The enlarged half of `degrade`: `img` shrunk by `scale` and enlarged back to its size."
+    return degrade(img, scale)[1]
 
 def modcrop(img:np.ndarray, # [H,W,...]
             multiple:int=4, # keep the top-left H//multiple*multiple rows and columns
@@ -190,7 +202,7 @@ def partial_sample(tele:np.ndarray, # [H,W,3] uint8 high-resolution frame
     if tele.shape != wide.shape: raise ValueError(f"tele {tele.shape} and wide {wide.shape} frames differ in shape")
     if inp.height % scale or inp.width % scale: raise ValueError(f"input rect {inp} is not a multiple of scale={scale}")
     lr_sr = inp.crop(wide).copy()
-    lr = resize_bicubic(lr_sr, (inp.width//scale, inp.height//scale))
+    lr = shrink(lr_sr, scale)
     reference = ref.crop(tele).copy()
     if ref_sr_mode == 'same_as_input': ref_sr = ref.crop(wide).copy()
     elif ref_sr_mode == 'down_up': ref_sr = down_up(reference, scale)
@@ -220,7 +232,7 @@ def ffhq_sample(image:np.ndarray, # [S,S',3] uint8 source (cut to its central sq
     lr_sr = resize_bicubic(ref, (crop, crop), box=box)
     k = S / crop
     hr = resize_bicubic(x, (crop, crop), box=tuple(v*k for v in box))
-    lr = resize_bicubic(lr_sr, (crop//scale, crop//scale))
+    lr = shrink(lr_sr, scale)
     if ref_sr_mode == 'same_as_input': ref_sr = down_up(ref, zoom)
     elif ref_sr_mode == 'down_up': ref_sr = down_up(ref, scale)
     else: raise ValueError(f"ref_sr_mode must be 'same_as_input' or 'down_up', got {ref_sr_mode!r}")

@@ -4,18 +4,19 @@
 
 # %% ../../nbs/08_data.prepare.ipynb #65718fc2
 from __future__ import annotations
-import argparse, json, os, re, sys
-from dataclasses import dataclass, field
+import json, os, re
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Literal, Mapping, Sequence
 import numpy as np
 import cv2
+from ..io import atomic_write_with, write_text
 from tqdm.auto import tqdm
 from .raw import RAW_SUFFIXES, RawFileError, decode_raw, read_focal_length
 from .align import AlignmentError, align_pair, undistort
 
 # %% auto #0
-__all__ = ['Frame', 'Scene', 'discover_scene', 'discover_scenes', 'PrepareError', 'pair_name', 'prepare_srraw', 'main']
+__all__ = ['Frame', 'Scene', 'discover_scene', 'discover_scenes', 'PrepareError', 'pair_name', 'prepare_srraw', 'PrepareConfig']
 
 # %% ../../nbs/08_data.prepare.ipynb #7f719e1e
 @dataclass
@@ -36,10 +37,11 @@ def _frame_number(path:Path) -> int|None:
 # %% ../../nbs/08_data.prepare.ipynb #9b02efb5
 def discover_scene(folder,                         # one scene folder
                    expected_frames:int|None=None,  # frames a complete scene has (SR-RAW: 7); None: up to the highest number
+                   name:str|None=None,             # scene name (default: the folder name)
                    ) -> Scene:
     "Readable raw frames of one scene folder ordered by focal length, and the problems found."
     folder = Path(folder)
-    scene = Scene(folder.name)
+    scene = Scene(name or folder.name)
     def problem(file, reason): scene.problems.append(dict(scene=scene.name, file=file, reason=reason))
     raws = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in RAW_SUFFIXES)
     for p in raws:
@@ -60,25 +62,40 @@ def discover_scene(folder,                         # one scene folder
     if not raws: problem('', f'no raw files ({", ".join(RAW_SUFFIXES)}) in the scene folder')
     return scene
 
-def discover_scenes(root, expected_frames:int|None=None) -> list[Scene]:
-    "All scene folders under `root` (SR-RAW layout `<root>/<scene>/0000k.ARW`), sorted by name."
+def _has_raws(folder:Path) -> bool:
+    return any(p.is_file() and p.suffix.lower() in RAW_SUFFIXES for p in folder.iterdir())
+
+def discover_scenes(root,                           # SR-RAW root
+                    expected_frames:int|None=None,  # see `discover_scene`
+                    splits:Sequence[str]|None=None, # split folders to read (e.g. ['train', 'test']); None: all
+                    ) -> list[Scene]:
+    "Scenes under `root`, sorted by name: `<root>/<scene>/` (demo) or `<root>/<split>/<scene>/` (the SR-RAW release)."
     root = Path(root)
     if not root.is_dir(): raise FileNotFoundError(f"SR-RAW root folder not found: {root}")
-    return [discover_scene(d, expected_frames) for d in sorted(root.iterdir()) if d.is_dir() and not d.name.startswith('.')]
+    visible = lambda d: sorted(p for p in d.iterdir() if p.is_dir() and not p.name.startswith('.'))
+    found, present = [], []
+    for d in visible(root):
+        if _has_raws(d): found.append((d.name, d))
+        elif subs := visible(d):
+            present.append(d.name)
+            if splits is None or d.name in splits: found += [(f'{d.name}/{s.name}', s) for s in subs]
+        else: found.append((d.name, d))                 # an empty folder: reported as a scene without raw files
+    # `splits` applies to the release layout; a flat root (the demo's) has no split folders and is read whole
+    if splits is not None and present and (missing := [s for s in splits if s not in present]):
+        raise FileNotFoundError(f"{root}: no split folder(s) {missing} with scene folders (expected {root}/<split>/<scene>/0000k.ARW)")
+    return [discover_scene(d, expected_frames, name) for name, d in sorted(found)]
 
 # %% ../../nbs/08_data.prepare.ipynb #1d751ad3
 class PrepareError(ValueError):
     "A problem found by `prepare_srraw(..., strict=True)`."
 
 def _atomic_write_json(path:Path, obj) -> None:
-    tmp = path.with_name(path.name + '.tmp')
-    tmp.write_text(json.dumps(obj, indent=1))
-    os.replace(tmp, path)
+    write_text(path, json.dumps(obj, indent=1))
 
 def _atomic_write_image(path:Path, rgb:np.ndarray) -> None:
-    tmp = path.with_name(path.stem + '.tmp' + path.suffix)
-    if not cv2.imwrite(str(tmp), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)): raise OSError(f"could not write {tmp}")
-    os.replace(tmp, path)
+    def write(tmp):
+        if not cv2.imwrite(str(tmp), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)): raise OSError(f"could not write {tmp}")
+    atomic_write_with(path, write)
 
 def _coeffs_for(dist_coeffs:Mapping|None, focal:float):
     "Distortion coefficients calibrated for `focal` mm (within 0.5 mm), or None."
@@ -96,7 +113,7 @@ def pair_name(focal_wide:float, focal_tele:float) -> str:
     return f'{focal_wide:g}_{focal_tele:g}'
 
 # %% ../../nbs/08_data.prepare.ipynb #faa22905
-def prepare_srraw(raw_root,                      # SR-RAW scenes (`<raw_root>/<scene>/0000k.ARW` or `.dng`)
+def prepare_srraw(raw_root,                      # SR-RAW root (`<raw_root>/{train,test}/<scene>/0000k.ARW`, or `<raw_root>/<scene>/`)
                   out_root,                      # cache folder: `<scene>/<fw>_<ft>/{tele,wide}.png` + manifest.json
                   strict:bool=False,             # raise `PrepareError` at the first problem instead of recording it
                   white_balance:Literal['camera', 'auto', None]='camera', # see `decode_raw`
@@ -107,6 +124,7 @@ def prepare_srraw(raw_root,                      # SR-RAW scenes (`<raw_root>/<s
                   max_scale:float=2.0,           # consecutive focal lengths further apart than this are not paired
                   dist_coeffs:Mapping[float, Sequence[float]]|None=None, # per focal length (mm); None: no undistortion
                   expected_frames:int|None=None, # frames per complete scene (SR-RAW: 7)
+                  splits:Sequence[str]|None=None,# split folders of the release to read; None: every folder
                   progress:bool=True,            # tqdm progress bar
                   ) -> dict:                     # the manifest, as written to `<out_root>/manifest.json`
     "Decode, undistort and align consecutive focal-length pairs of every scene into a resumable cache."
@@ -128,7 +146,7 @@ def prepare_srraw(raw_root,                      # SR-RAW scenes (`<raw_root>/<s
         if strict: raise PrepareError(f"{raw_root/scene/file}: {reason}")
         manifest['skipped'].append(dict(scene=scene, file=file, reason=reason))
 
-    scenes = discover_scenes(raw_root, expected_frames)
+    scenes = discover_scenes(raw_root, expected_frames, splits)
     todo = [(s, a, b) for s in scenes for a, b in zip(s.frames, s.frames[1:])]
     for s in scenes:
         for p in s.problems: skip(s.name, p['file'], p['reason'])
@@ -178,18 +196,28 @@ def prepare_srraw(raw_root,                      # SR-RAW scenes (`<raw_root>/<s
     if progress: print(f"prepared {len(manifest['pairs'])} pairs in {out_root}, skipped {len(manifest['skipped'])} item(s)")
     return manifest
 
-# %% ../../nbs/08_data.prepare.ipynb #c0803538
-def main(argv:Sequence[str]|None=None) -> dict:
-    "Command-line entry point: prepare the SR-RAW cache."
-    ap = argparse.ArgumentParser(description=prepare_srraw.__doc__)
-    ap.add_argument('raw_root'); ap.add_argument('out_root')
-    ap.add_argument('--strict', action='store_true', help='fail at the first bad file or pair')
-    ap.add_argument('--motion', default='affine', choices=['translation', 'euclidean', 'affine'])
-    ap.add_argument('--output-bps', type=int, default=8, choices=[8, 16])
-    ap.add_argument('--expected-frames', type=int, default=None)
-    args = ap.parse_args(argv)
-    return prepare_srraw(args.raw_root, args.out_root, strict=args.strict, motion=args.motion,
-                         output_bps=args.output_bps, expected_frames=args.expected_frames)
+# %% ../../nbs/08_data.prepare.ipynb #4a2be367
+@dataclass
+class PrepareConfig:
+    "The `prepare:` section of params.yaml: how `ttsr-prepare` decodes and aligns SR-RAW (see `prepare_srraw`)."
+    splits: list[str]|None = None                # split folders of the release (SR-RAW: train, test); None: all
+    expected_frames: int|None = None             # frames of a complete sequence (SR-RAW: 7, a few have 6)
+    white_balance: Literal['camera', 'auto']|None = 'camera'
+    demosaic: str = 'AHD'
+    output_bps: Literal[8, 16] = 8
+    motion: Literal['translation', 'euclidean', 'affine'] = 'affine'
+    max_side: int|None = 1024                    # ECC working size (longer side, px)
+    min_correlation: float = 0.8                 # pairs aligned worse than this are skipped
+    max_scale: float = 2.0                       # consecutive focal lengths further apart are not paired
+    dist_coeffs: dict[float, list[float]]|None = None  # lens distortion per focal length (mm); None: none
+    strict: bool = False                         # stop at the first bad file or pair instead of recording it
 
-# %% ../../nbs/08_data.prepare.ipynb #6936a0cf
-if __name__ == '__main__' and Path(sys.argv[0]).name == 'prepare.py': main()   # `python -m ttsr.data.prepare`, not a notebook
+    def __post_init__(self):
+        if not 0 <= self.min_correlation <= 1: raise ValueError(f"prepare.min_correlation must be in [0, 1], got {self.min_correlation}")
+        if not self.max_scale > 1: raise ValueError(f"prepare.max_scale must be > 1, got {self.max_scale}")
+        if self.max_side is not None and self.max_side < 16: raise ValueError(f"prepare.max_side must be >= 16 or null, got {self.max_side}")
+        if self.expected_frames is not None and self.expected_frames < 2: raise ValueError(f"prepare.expected_frames must be >= 2 or null, got {self.expected_frames}")
+
+    def kwargs(self) -> dict:
+        "The settings as keyword arguments of `prepare_srraw`."
+        return {f.name: getattr(self, f.name) for f in fields(self)}

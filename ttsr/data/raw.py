@@ -11,6 +11,7 @@ from typing import Literal, NamedTuple
 import numpy as np
 import rawpy
 import tifffile
+from ..io import atomic_write_with
 
 # %% auto #0
 __all__ = ['RAW_SUFFIXES', 'CFA_PATTERNS', 'XYZ_TO_SRGB', 'RawFileError', 'write_dng', 'RawMosaic', 'read_mosaic',
@@ -80,10 +81,7 @@ def write_dng(path,                    # output file, conventionally `*.dng`; wr
             (50714, 'I', 1, int(black_level), True), (50717, 'I', 1, int(white_level), True),
             (50721, '2i', 9, _rationals(np.ravel(color_matrix)), True),
             (50728, '2I', 3, _rationals(as_shot_neutral), True), (50778, 'H', 1, 21, True)]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + '.tmp')
-    tifffile.imwrite(tmp, mosaic, photometric=32803, subfiletype=0, extratags=tags)
-    os.replace(tmp, path)
+    atomic_write_with(path, lambda tmp: tifffile.imwrite(tmp, mosaic, photometric=32803, subfiletype=0, extratags=tags))
     return path
 
 # %% ../../nbs/01_data.raw.ipynb #a9b9d8c2
