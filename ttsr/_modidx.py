@@ -508,6 +508,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                              'ttsr.report.published_gain': ('report.html#published_gain', 'ttsr/report.py'),
                              'ttsr.report.read_curves': ('report.html#read_curves', 'ttsr/report.py'),
                              'ttsr.report.read_json': ('report.html#read_json', 'ttsr/report.py'),
+                             'ttsr.report.reference_use': ('report.html#reference_use', 'ttsr/report.py'),
                              'ttsr.report.regions_present': ('report.html#regions_present', 'ttsr/report.py'),
                              'ttsr.report.render': ('report.html#render', 'ttsr/report.py'),
                              'ttsr.report.score': ('report.html#score', 'ttsr/report.py'),
