@@ -14,7 +14,7 @@ NAMES = list(PARAMS['experiments'])
 TRAINED = [n for n in NAMES if PARAMS['experiments'][n].get('trains', True)]
 VARS = {'training': DVC['stages']['train']['foreach'], 'evaluation': DVC['stages']['evaluate']['foreach']}
 THESIS_NUMBERS = yaml.safe_load((ROOT/'nbs'/'reports'/'thesis_numbers.yaml').read_text())
-THESIS = [n for n in NAMES if n != 'shipped']   # 'shipped' evaluates the shipped model (recipes.pretrain), not a thesis run
+THESIS = [n for n in NAMES if n != 'shipped']   # 'shipped' evaluates the shipped model (recipes.ttsr_mini), not a thesis run
 
 
 def _dvc_bin() -> str:

@@ -15,7 +15,7 @@ PHOTO = 'astronaut'   # held out of training, and bundled with scikit-image (no 
 
 
 def test_shipped_model_uses_the_reference():
-    assert DEFAULT_CHECKPOINT.is_file(), f"{DEFAULT_CHECKPOINT}: the shipped model is missing (ttsr-ship pretrain writes it)"
+    assert DEFAULT_CHECKPOINT.is_file(), f"{DEFAULT_CHECKPOINT}: the shipped model is missing (ttsr-ship ttsr_mini writes it)"
     assert PHOTO in TEST_PHOTOS and PHOTO not in TRAIN_PHOTOS
     torch.set_num_threads(1)
     model = load_model(DEFAULT_CHECKPOINT)

@@ -243,7 +243,7 @@ def ship_main(argv:list[str]|None=None) -> int:
     p = argparse.ArgumentParser(prog='ttsr-ship', description="Export a recipe's trained weights to models/ (the model "
                                 "ttsr-infer uses by default), measure them on the held-out photos and write the model "
                                 "card models/README.md with the numbers measured.")
-    p.add_argument('recipe', nargs='?', default='pretrain', help="a key of `recipes` in the params file (default: pretrain)")
+    p.add_argument('recipe', nargs='?', default='ttsr_mini', help="a key of `recipes` in the params file (default: ttsr_mini, the shipped model)")
     _params_arg(p)
     p.add_argument('--runs-dir', type=Path, default=Path('runs'), help="folder of the run directories (default: runs)")
     p.add_argument('--checkpoint', choices=['final', 'last'], default='final',

@@ -41,6 +41,7 @@ class TrainConfig:
     amp_dtype: Literal['bfloat16', 'float16'] = 'bfloat16'  # float16 adds a GradScaler
     channels_last: bool = True            # NHWC memory format on CUDA (ignored on CPU)
     device: str = 'auto'                  # 'auto' = cuda if available else cpu; or 'cpu', 'cuda', 'cuda:1'
+    init_fresh: list[str] = field(default_factory=list)  # parameter-name prefixes not taken from init_from (kept freshly initialised)
     grad_clip: float|None = None          # clip the generator gradient norm (None = off, as the reference)
     log_every: int = 50                   # per-step metrics are averaged over this many steps
     checkpoint_every_steps: int|None = None  # extra mid-epoch checkpoints (per-epoch ones are always written)
