@@ -19,3 +19,11 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
     || echo "warning: could not install chromium; the docs browser test will be skipped" >&2
 fi
+# The photos the shipped model is trained on (`ttsr-train pretrain`, ttsr.data.photos) come partly from Debian
+# wallpaper packages; the list is ttsr.data.photos.debian_packages(). Install them where we are root and apt exists.
+photo_pkgs=$(.venv/bin/python -c "from ttsr.data.photos import debian_packages; print(' '.join(debian_packages()))")
+missing=$(for p in $photo_pkgs; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
+if [ -n "$missing" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && [ -z "${TTSR_NO_APT:-}" ]; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null) \
+    || echo "warning: could not install $missing; ttsr-train pretrain will name the missing photos" >&2
+fi

@@ -10,7 +10,7 @@ from .config import load_yaml
 
 # %% auto #0
 __all__ = ['USER_ERRORS', 'prepare', 'prepare_main', 'train_main', 'evaluate', 'evaluate_main', 'infer_main', 'complete_main',
-           'report_main', 'pipeline_main']
+           'report_main', 'pipeline_main', 'ship_main']
 
 # %% ../nbs/60_cli.ipynb #b0a0bdde
 USER_ERRORS = (FileNotFoundError, ValueError, KeyError, TypeError, NotImplementedError)
@@ -236,3 +236,33 @@ def pipeline_main(argv:list[str]|None=None) -> int:
         print(f"{a.dvc_yaml}: {'out of date, run ttsr-pipeline' if stale else 'updated' if changed else 'up to date'}")
     rc = _run(p, command, argv)
     return 1 if rc == 0 and stale else rc
+
+# %% ../nbs/60_cli.ipynb #234ba635
+def ship_main(argv:list[str]|None=None) -> int:
+    "Entry point of `ttsr-ship`."
+    p = argparse.ArgumentParser(prog='ttsr-ship', description="Export a recipe's trained weights to models/ (the model "
+                                "ttsr-infer uses by default), measure them on the held-out photos and write the model "
+                                "card models/README.md with the numbers measured.")
+    p.add_argument('recipe', nargs='?', default='ttsr_mini', help="a key of `recipes` in the params file (default: ttsr_mini, the shipped model)")
+    _params_arg(p)
+    p.add_argument('--runs-dir', type=Path, default=Path('runs'), help="folder of the run directories (default: runs)")
+    p.add_argument('--checkpoint', choices=['final', 'last'], default='final',
+                   help="'last' ships a run stopped early (its last complete epoch); the card says so")
+    p.add_argument('--figure', type=Path, default=None, metavar='PNG',
+                   help="only draw the README's restoration figure with the shipped model into PNG (the pipeline's figure stage)")
+    def command(a):
+        from ttsr.shipped import ship, restoration_figure
+        if a.figure is not None:
+            from ttsr.infer import DEFAULT_CHECKPOINT
+            from ttsr.checkpoint import load_model
+            from ttsr.viz import save_figure
+            if a.figure.suffix.lower() != '.png': raise ValueError(f"{a.figure}: --figure must be a .png file")
+            print(f"wrote {save_figure(restoration_figure(load_model(DEFAULT_CHECKPOINT)), a.figure)}")
+            return
+        if not a.params.is_file(): raise FileNotFoundError(f"{a.params}: parameters file not found")
+        info = ship(a.recipe, a.params, a.runs_dir, checkpoint=a.checkpoint)
+        for k, t in info['metrics']['on_grid']['targets'].items():
+            v = '-' if t['value'] is None else f"{t['value']:+.2f}"
+            print(f"{k:>26}: {v} dB (target >= {t['bound']:+.1f}: {'met' if t['met'] else 'NOT met'})")
+        print(f"wrote {info['file']} and the model card beside it")
+    return _run(p, command, argv)

@@ -73,6 +73,7 @@ REGIONS = {
     'masked_vs_lr': 'hole pixels only, against LR_sr_clean (the upscaled input before damage, Exp 5 low-resolution ground truth); masked samples only',
     'inside_overlap': 'pixels the reference also sees (overlap = 1), against HR',
     'outside_overlap': 'pixels outside the reference (overlap = 0), against HR; partial-overlap samples only',
+    'masked_inside_overlap': 'hole pixels the reference also sees (mask = 1, overlap = 1), against HR; masked partial-overlap samples only',
 }
 
 def _regions(sample:dict) -> dict[str, tuple[str, Tensor|None]]:
@@ -83,7 +84,9 @@ def _regions(sample:dict) -> dict[str, tuple[str, Tensor|None]]:
         out['masked_vs_hr'] = ('HR', mask)
         if 'LR_sr_clean' in sample: out['masked_vs_lr'] = ('LR_sr_clean', mask)
     if overlap.sum() > 0: out['inside_overlap'] = ('HR', overlap)
-    if (1 - overlap).sum() > 0: out['outside_overlap'] = ('HR', 1 - overlap)
+    if (1 - overlap).sum() > 0:
+        out['outside_overlap'] = ('HR', 1 - overlap)
+        if (mask * overlap).sum() > 0: out['masked_inside_overlap'] = ('HR', mask * overlap)
     return out
 
 def score_image(output:Tensor, # [1,3,H,W] in [-1,1]

@@ -41,6 +41,7 @@ class TrainConfig:
     amp_dtype: Literal['bfloat16', 'float16'] = 'bfloat16'  # float16 adds a GradScaler
     channels_last: bool = True            # NHWC memory format on CUDA (ignored on CPU)
     device: str = 'auto'                  # 'auto' = cuda if available else cpu; or 'cpu', 'cuda', 'cuda:1'
+    init_fresh: list[str] = field(default_factory=list)  # parameter-name prefixes not taken from init_from (kept freshly initialised)
     grad_clip: float|None = None          # clip the generator gradient norm (None = off, as the reference)
     log_every: int = 50                   # per-step metrics are averaged over this many steps
     checkpoint_every_steps: int|None = None  # extra mid-epoch checkpoints (per-epoch ones are always written)
@@ -72,7 +73,7 @@ class TrainConfig:
 # %% ../nbs/39_experiment.ipynb #dc1b3328
 @dataclass
 class EvalConfig:
-    test_set: Literal['ffhq', 'ffhq_partial', 'ffhq_nooverlap', 'cufed5']|None = None  # None = the experiment's test_set
+    test_set: Literal['ffhq', 'ffhq_partial', 'ffhq_nooverlap', 'cufed5', 'photos']|None = None  # None = the experiment's test_set
     checkpoint: Literal['final', 'last'] = 'final'  # which checkpoint of the run to evaluate
     max_samples: int|None = None          # cap on test images (None = whole test set; thesis FFHQ: 350)
     batch_size: int = 1                   # test images may differ in size
@@ -101,8 +102,8 @@ class EvalConfig:
 class ExperimentConfig:
     name: str                             # pipeline name, also the run directory name
     description: str = ''                 # one line: what the experiment tests
-    train_set: Literal['srraw', 'cufed'] = 'srraw'  # training data (make_dataset kind)
-    test_set: Literal['ffhq', 'ffhq_partial', 'ffhq_nooverlap', 'cufed5'] = 'ffhq'  # test data (make_dataset kind)
+    train_set: Literal['srraw', 'cufed', 'photos'] = 'srraw'  # training data (make_dataset kind)
+    test_set: Literal['ffhq', 'ffhq_partial', 'ffhq_nooverlap', 'cufed5', 'photos'] = 'ffhq'  # test data (make_dataset kind)
     init_from: str|None = None            # experiment name or checkpoint path to start from; None = fresh init
     trains: bool = True                   # False: no training; evaluates init_from's final weights (Exp 5)
     region: str = 'full'                  # metrics region the report and summary headline (ttsr.evaluate.REGIONS)
@@ -154,21 +155,24 @@ def experiment_names(params:dict|str|Path) -> list[str]:
     return list(params.get('experiments') or {})
 
 def load_experiment(params:dict|str|Path, # the params dict or a params.yaml path
-                    name:str, # experiment name (a key of `experiments`)
+                    name:str, # experiment name (a key of `experiments`, or of `recipes`)
                     profile:str|None=None, # override of params['profile']
                    ) -> ExperimentConfig:
-    "Merge defaults <- profiles[profile] <- experiments[name] and validate into an `ExperimentConfig`."
+    "Merge defaults <- profiles[profile] <- experiments[name] (a recipe: defaults <- recipes[name]) and validate into an `ExperimentConfig`."
     params = params if isinstance(params, dict) else load_yaml(params)
-    exps = params.get('experiments') or {}
-    if name not in exps: raise KeyError(f"unknown experiment {name!r}; known experiments are {sorted(exps)}")
-    profile = profile or params.get('profile')
+    exps, recipes = params.get('experiments') or {}, params.get('recipes') or {}
+    recipe = name not in exps and name in recipes   # a training outside the pipeline: no profile applies
+    if recipe: params, exps = {**params, 'profile': None}, recipes
+    if name not in exps: raise KeyError(f"unknown experiment {name!r}; known experiments are {sorted(exps)}"
+                                        + (f" and recipes {sorted(recipes)}" if recipes else ''))
+    profile = None if recipe else profile or params.get('profile')
     profiles = params.get('profiles') or {}
     if profile is not None and profile not in profiles:
         raise KeyError(f"unknown profile {profile!r}; known profiles are {sorted(profiles)}")
     cfg = {'data': params.get('data') or {}, **_sections(params.get('defaults'), 'defaults')}
     prof = resolve_profile(profiles, profile) if profile else {}
     cfg = merge(cfg, {'data': prof.get('data') or {}, **_sections(prof.get('defaults'), f'profiles.{profile}.defaults')})
-    layers = [(exps[name], f'experiments.{name}'),
+    layers = [(exps[name], f"{'recipes' if recipe else 'experiments'}.{name}"),
               ((prof.get('experiments') or {}).get(name), f'profiles.{profile}.experiments.{name}')]
     for layer, where in layers:
         layer = _sections(layer, where, _SECTIONS + _FIELDS)

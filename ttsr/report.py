@@ -16,8 +16,9 @@ from .viz import read_live_metrics
 # %% auto #0
 __all__ = ['THESIS_NUMBERS', 'APPENDIX_C', 'CURVE_GROUPS', 'VAL_CURVES', 'REPORT_TEMPLATES', 'read_json', 'read_curves',
            'Outputs', 'load_outputs', 'score', 'fid', 'gain', 'published_gain', 'regions_present', 'metrics_table',
-           'headline', 'summary_numbers', 'write_summary', 'table_6_1', 'table_6_2', 'gains_table', 'table_6_4',
-           'timings_table', 'table_experiments', 'table_6_5', 'curve_groups', 'html_exporter', 'write_html', 'render']
+           'reference_use', 'headline', 'summary_numbers', 'write_summary', 'table_6_1', 'table_6_2', 'gains_table',
+           'table_6_4', 'timings_table', 'table_experiments', 'table_6_5', 'curve_groups', 'html_exporter',
+           'write_html', 'render']
 
 # %% ../nbs/75_report.ipynb #f0db7ba4
 THESIS_NUMBERS = Path('nbs')/'reports'/'thesis_numbers.yaml'   # relative to the repository root
@@ -97,11 +98,19 @@ def metrics_table(metrics:dict, region:str='full', protocol:str='ttsr') -> pd.Da
     return pd.DataFrame(rows).T
 
 # %% ../nbs/75_report.ipynb #8f9b0821
+def reference_use(metrics:dict|None) -> dict:
+    "On a partial-overlap test set: PSNR gain over No-SR inside and outside the reference's footprint, their difference, and hole pixels inside it minus OpenCV Telea (dB, ttsr protocol); {} otherwise."
+    def d(a, b): return None if a is None or b is None else a - b
+    ins, out = (d(score(metrics, 'model', r), score(metrics, 'no_sr', r)) for r in ('inside_overlap', 'outside_overlap'))
+    if ins is None or out is None: return {}
+    return {'inside_gain_db': ins, 'outside_gain_db': out, 'inside_minus_outside_db': ins - out,
+            'holes_inside_vs_telea_db': d(score(metrics, 'model', 'masked_inside_overlap'), score(metrics, 'telea', 'masked_inside_overlap'))}
+
 def headline(metrics:dict, region:str='full') -> dict:
-    "The summary.json entry of one experiment: model and No-SR PSNR/SSIM on `region` (protocol ttsr) and the gains."
+    "The summary.json entry of one experiment: model and No-SR PSNR/SSIM on `region` (protocol ttsr), the gains, and `reference_use`."
     return {'region': region, 'psnr': score(metrics, 'model', region), 'ssim': score(metrics, 'model', region, metric='ssim'),
             'no_sr_psnr': score(metrics, 'no_sr', region), 'no_sr_ssim': score(metrics, 'no_sr', region, metric='ssim'),
-            **(gain(metrics, region) or {})}
+            **(gain(metrics, region) or {}), **reference_use(metrics)}
 
 def summary_numbers(out:Outputs) -> dict:
     "What the summary stage writes to results/summary.json."

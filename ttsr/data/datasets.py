@@ -234,7 +234,7 @@ class FFHQPairs(_SeededDataset):
         return self.finish(images, path.stem, masked, rng)
 
 # %% ../../nbs/05_data.datasets.ipynb #a89542e9
-KINDS = ('srraw', 'ffhq', 'ffhq_partial', 'ffhq_nooverlap', 'cufed', 'cufed5')
+KINDS = ('srraw', 'ffhq', 'ffhq_partial', 'ffhq_nooverlap', 'cufed', 'cufed5', 'photos')
 SPLITS = ('train', 'val', 'test')
 
 def make_dataset(cfg:DataConfig, # data configuration
@@ -249,6 +249,9 @@ def make_dataset(cfg:DataConfig, # data configuration
         train, val = split_scenes([p.scene for p in pairs], cfg.val_fraction, cfg.seed)
         keep = train if split == 'train' else val
         return SRRAWPairs(cfg, split, [p for p in pairs if p.scene in keep])
+    if kind == 'photos':                         # offline natural photos (pre-training); imported here: it builds on this module
+        from ttsr.data.photos import PhotoPairs
+        return PhotoPairs(cfg, split)
     if split == 'train' and kind != 'cufed':
         raise ValueError(f"make_dataset: {kind!r} is a test set (thesis §5.5: train on 'srraw' or 'cufed'); use split 'val' or 'test'")
     if kind.startswith('ffhq'): return FFHQPairs(cfg, kind, split)
