@@ -207,6 +207,10 @@ def _train(exp, run_dir, env, resume, max_epochs, train_data, val_data, progress
         for epoch in range(st.epoch, stop):
             sums = reduce_sums(train_epoch(R, epoch, live, progress, save=lambda: _save_last(R)), env, env.device)
             _end_epoch(R, epoch, sums, live, time.perf_counter())
+        if cfg.total_epochs == 0 and env.is_main and not st.val:   # nothing to train (weights scored as given): one
+            v = validate(R.model, R.val_data, env.device, cfg.val_batch_size, cfg.max_val_samples, R.amp_dtype, R.channels_last)
+            st.val.append({'epoch': 0, 'psnr': v['psnr'], 'ssim': v['ssim']})   # validation point, so the run has
+            log_values(live, 0, {'psnr': v['psnr'], 'ssim': v['ssim']}, 'val'); live.make_summary()   # curves too
         finished = st.epoch >= cfg.total_epochs
         final = run_dir/'checkpoints'/'final.pt'
         if env.is_main:
