@@ -110,6 +110,7 @@ def describe_test_set(data, # ttsr.data.datasets.DataConfig
                      ) -> str:
     "One sentence naming how test set `kind` is built and scored under the data settings `data`."
     from ttsr.data.cufed import CUFED5_CROPS
+    from ttsr.data.photos import TEST_PHOTOS, REF_GRID
     lo, hi = (round(100 * v) for v in data.overlap_range)
     frame = data.ffhq_nooverlap_frame or 2 * data.crop_size
     texts = {
@@ -119,9 +120,11 @@ def describe_test_set(data, # ttsr.data.datasets.DataConfig
                         f"(the input degraded by a {data.ffhq_zoom:g}x zoom) overlapping {lo}-{hi} %, scored inside and outside the reference",
         'ffhq_nooverlap': f"FFHQ, Exp 5: input and reference are {data.crop_size} px crops of a {frame} px face frame that share no pixel",
         'cufed5': f"{CUFED5_CROPS[data.cufed5_crop]}; reference level {data.cufed_ref_level}",
+        'photos': f"held-out natural photos ({', '.join(TEST_PHOTOS)}): input and reference are {data.crop_size} px crops "
+                  f"overlapping {lo}-{hi} %, the reference offset on the {REF_GRID}-px search grid, scored inside and outside the reference",
     }
     if kind not in texts: raise ValueError(f"describe_test_set: no test protocol for {kind!r}; known: {sorted(texts)}")
-    mask = f"; {round(100 * data.mask_rate)} % of the inputs masked" if kind.startswith('ffhq') and data.mask_rate > 0 else ''
+    mask = f"; {round(100 * data.mask_rate)} % of the inputs masked" if (kind.startswith('ffhq') or kind == 'photos') and data.mask_rate > 0 else ''
     return texts[kind] + mask
 
 # %% ../nbs/50_evaluate.ipynb #fecf215b
