@@ -24,6 +24,10 @@ THESIS_CONDITIONS = {
     'ffhq_test': ("FFHQ test pairs",
         "thesis 5.3/5.5: the reference is a face image, the input its centre zoomed 1.4x, cropped like the "
         "training pairs with 20-60 % overlap (the fork's FFHQ loaders instead blur a box of the image)"),
+    'architecture': ("Network size and additions",
+        "the reference TTSR: 64 features, 16/16/8/4 residual blocks, the output is the network's own (no residual over "
+        "the upscaled input), no hole map, no re-matching of damaged queries (thesis ch. 4, the reference code)"),
+    'lte_init': ("Texture extractor (LTE) start", "ImageNet-trained VGG19 (the reference's LTE initialisation)"),
     'fid': ("FID", "reported for every FFHQ result (Tables 6.2, 6.4, 6.5)"),
     'palette': ("Palette inpainting baseline", "Table 6.5 compares TTSR with Palette"),
 }
@@ -38,6 +42,14 @@ def thesis_differences(exp, # ttsr.experiment.ExperimentConfig
                       ) -> list[dict]: # rows {key, what, thesis, ours, differs}
     "The conditions behind the thesis's numbers next to this experiment's own."
     m, rows = exp.model, []
+    from ttsr.archs.ttsr import TTSRConfig
+    ref = TTSRConfig()
+    changed = [f"{k} {getattr(m, k)}" for k in ('n_feats', 'num_res_blocks', 'res_scale', 'fold_normalize', 'lr_sr_residual',
+                                                'hole_channel', 'hole_matches') if getattr(m, k) != getattr(ref, k)]
+    rows.append(_row('architecture', ', '.join(changed) if changed else "the reference's", bool(changed)))
+    rows.append(_row('lte_init', "VGG19 when torchvision's file is in the torch hub cache, else random (warned; recorded as "
+                                 "vgg_weights_loaded in train_meta.json)" if m.init_lte_from_vgg else
+                                 f"no VGG19: {m.lte_init} start (ttsr.archs.lte)", not m.init_lte_from_vgg))
     reduced, proj = m.embedding_dim != 2304, m.trainable_projections
     if reduced or proj:
         parts = (['the reduction conv'] if reduced else []) + (['the Q/K projections'] if proj else [])
