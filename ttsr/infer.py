@@ -155,7 +155,7 @@ def run_network(model, lr:np.ndarray, # [hp,wp,3] uint8 padded input, zeros rais
         ey0, ey1, ex0, ex1 = max(y0 - halo, 0), min(y1 + halo, hp), max(x0 - halo, 0), min(x1 + halo, wp)
         lr_t, lr_sr_t = (a.to(device) for a in _tile_inputs(lr, hole, ey0, ey1, ex0, ex1, scale))
         win = None if window is None else (window[0] + ey0, window[1] + ex0, window[2])
-        att = model.SearchTransfer.search_transfer(lte((lr_sr_t + 1) / 2)[2], bank, win)
+        att = model.SearchTransfer.search_transfer(lte((lr_sr_t + 1) / 2)[2], bank, win, model.query_holes(lr_sr_t))
         sr = model.MainNet(lr_t, att.S, att.T_lv3, att.T_lv2, att.T_lv1, lr_sr=lr_sr_t)
         cy, cx = slice(y0 - ey0, y1 - ey0), slice(x0 - ex0, x1 - ex0)
         out[:, y0 * scale:y1 * scale, x0 * scale:x1 * scale] = \

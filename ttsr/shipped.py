@@ -16,7 +16,8 @@ from .experiment import load_experiment
 
 
 # %% auto #0
-__all__ = ['TARGETS', 'FIGURE_PAIR', 'headline', 'check_targets', 'measure', 'restoration_figure', 'card_markdown', 'ship']
+__all__ = ['TARGETS', 'FIGURE_PAIR', 'headline', 'check_targets', 'measure', 'search_accuracy', 'restoration_figure',
+           'card_markdown', 'ship']
 
 # %% ../nbs/58_shipped.ipynb #82125e28
 TARGETS = {   # issue 9: what the shipped model must show on held-out pairs (dB, TTSR-Y protocol)
@@ -56,8 +57,42 @@ def measure(model:torch.nn.Module, # a TTSR model
                              device=device, max_samples=max_samples, timing_samples=0)
         h = headline(res)
         out[label] = {'headline': h, 'targets': check_targets(h), 'test_set': data.kind, 'photos': list(data.names),
+                      'search': search_accuracy(model, data, device=device, max_samples=max_samples),
                       'regions': {m: v['metrics'] for m, v in res['methods'].items()}, 'eval_time_s': time.perf_counter() - t0}
     return out
+
+# %% ../nbs/58_shipped.ipynb #9a808d08
+def _shift(overlap:torch.Tensor, ref_hw:tuple[int, int]) -> tuple[int, int]|None:
+    "(dy, dx) of the reference's top-left corner in input pixels, from the [H,W] overlap map; None without overlap."
+    ys, xs = torch.nonzero(overlap, as_tuple=True)
+    if len(ys) == 0: return None
+    side = lambda lo, hi, n: int(lo) if lo > 0 else int(hi) + 1 - n
+    return side(ys.min(), ys.max(), ref_hw[0]), side(xs.min(), xs.max(), ref_hw[1])
+
+@torch.no_grad()
+def search_accuracy(model:torch.nn.Module, # a TTSR model with hard attention
+                    data, # photo pairs (samples with 'overlap' and a same-size square reference on the lv3 grid)
+                    device:str='cpu', max_samples:int|None=None) -> dict:
+    "Share of the lv3 queries inside the reference's footprint whose search picks the exactly right reference patch."
+    from torch.nn.functional import max_pool2d
+    model = model.eval().to(device)
+    hit = {'clean': 0, 'holes': 0}; tot = {'clean': 0, 'holes': 0}
+    for i in range(len(data) if max_samples is None else min(max_samples, len(data))):
+        s = data[i]
+        b = {k: s[k][None].to(device) for k in ('LR', 'LR_sr', 'Ref', 'Ref_sr')}
+        index = model(b['LR'], b['LR_sr'], b['Ref'], b['Ref_sr']).index[0].cpu()
+        shift = _shift(s['overlap'][0].bool(), s['Ref'].shape[-2:])
+        if shift is None or shift[0] % 4 or shift[1] % 4: raise ValueError(f"{s['name']}: reference is not on the lv3 grid")
+        (h, w), (hr, wr) = (tuple(d // 4 for d in s[k].shape[-2:]) for k in ('LR_sr', 'Ref'))
+        y, x = torch.meshgrid(torch.arange(h), torch.arange(w), indexing='ij')
+        ky, kx = y - shift[0] // 4, x - shift[1] // 4
+        inside = (y >= 1) & (y < h - 1) & (x >= 1) & (x < w - 1) & (ky >= 1) & (ky < hr - 1) & (kx >= 1) & (kx < wr - 1)
+        right = index.view(h, w) == ky * wr + kx
+        holed = max_pool2d(s['mask'][None], 4)[0, 0] > 0
+        for k, sel in (('clean', inside & ~holed), ('holes', inside & holed)):
+            hit[k] += int((right & sel).sum()); tot[k] += int(sel.sum())
+    share = lambda k: hit[k] / tot[k] if tot[k] else None
+    return {'exact': share('clean'), 'exact_at_holes': share('holes'), 'queries': tot['clean'], 'queries_at_holes': tot['holes']}
 
 # %% ../nbs/58_shipped.ipynb #5028c970
 FIGURE_PAIR = dict(photo='picosdeeuropa', crop_size=192, seed=3)   # the figure's pair: held-out photo, size, seed

@@ -11,7 +11,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.checkpoint import checkpoint
-from .search import shift_search, window_search, shift_relevance
+from .search import shift_search, window_search, shift_relevance, fill_hole_matches
 
 # %% auto #0
 __all__ = ['EMBEDDING_DIMS', 'LTE_CHANNELS', 'LEVEL_SCALES', 'AttentionOutput', 'chunk_size_for_budget', 'RefBank',
@@ -208,10 +208,11 @@ class SearchTransfer(nn.Module):
                 ref_lv1:Tensor, # [N,64,4hr,4wr] LTE lv1 of Ref: values
                 ref_lv2:Tensor, # [N,128,2hr,2wr]
                 ref_lv3:Tensor, # [N,256,hr,wr]
+                holes:Tensor|None=None, # [N,h,w] bool damaged queries: re-matched by `fill_hole_matches`
                ) -> AttentionOutput:
         "Search Ref for each LR_sr patch and transfer its texture at three scales."
         _check_inputs(lrsr_lv3=lrsr_lv3, refsr_lv3=refsr_lv3, ref_lv3=ref_lv3, ref_lv2=ref_lv2, ref_lv1=ref_lv1)
-        return self.search_transfer(lrsr_lv3, self.prepare_ref(refsr_lv3, ref_lv1, ref_lv2, ref_lv3))
+        return self.search_transfer(lrsr_lv3, self.prepare_ref(refsr_lv3, ref_lv1, ref_lv2, ref_lv3), holes=holes)
 
     def prepare_ref(self, refsr_lv3:Tensor, ref_lv1:Tensor, ref_lv2:Tensor, ref_lv3:Tensor) -> RefBank:
         "The reference's keys and values, computed once (float32) and reusable by many `search_transfer` calls."
@@ -225,11 +226,12 @@ class SearchTransfer(nn.Module):
     def search_transfer(self, lrsr_lv3:Tensor, # [N,256,h,w] LTE lv3 of LR_sr: the queries
                         bank:RefBank, # from `prepare_ref`
                         window:tuple[int, int, int]|None=None, # (oy, ox, radius): search only near key (y+oy, x+ox)
+                        holes:Tensor|None=None, # [N,h,w] bool damaged queries (`lv3_holes`): take their neighbours' offsets
                        ) -> AttentionOutput:
         "Search the prepared reference for each query patch and transfer its texture at three scales."
-        if window is not None and not self.uses_shift:
-            raise ValueError("window: the registered-window search needs hard attention without trainable projections "
-                             "and search='shift'")
+        for name, given in (('window', window is not None), ('holes', holes is not None)):
+            if given and not self.uses_shift:
+                raise ValueError(f"{name}: needs hard attention without trainable projections and search='shift'")
         with torch.autocast(lrsr_lv3.device.type, enabled=False):
             lrsr_lv3 = lrsr_lv3.float()
             (N, _, h, w), (hr, wr) = lrsr_lv3.shape, bank.hw
@@ -237,6 +239,7 @@ class SearchTransfer(nn.Module):
                 Xq = self.reduce_dimensionality(lrsr_lv3)
                 index = shift_search(Xq, bank.keys) if window is None else window_search(Xq, bank.keys, window[:2], window[2])
                 S = shift_relevance(Xq, bank.keys, index).view(-1, 1, h, w)
+                if holes is not None: index, S = fill_hole_matches(index, S, holes, (hr, wr))
                 rows = _offset_rows(hr, wr, Xq.device)
                 T = [_from_blocks(_hard_transfer(_to_blocks(v, s), rows, index, h, w), v.shape[1], s,
                                   self._norm(h, w, s, Xq.device)) for v, s in bank.V]

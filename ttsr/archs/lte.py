@@ -10,21 +10,25 @@ from torch import nn, Tensor
 from .vgg import MeanShift, vgg19_features, load_vgg19_weights
 
 # %% auto #0
-__all__ = ['LTE_CHANNELS', 'LTE']
+__all__ = ['LTE_CHANNELS', 'LTE_FALLBACKS', 'LTE', 'pixel_init']
 
 # %% ../../nbs/10_archs.lte.ipynb #8bf7e4fd
 LTE_CHANNELS = (64, 128, 256)   # channels of lv1, lv2, lv3
+LTE_FALLBACKS = ('random', 'pixel')   # how the LTE starts when VGG19 weights are not loaded
 
 class LTE(nn.Module):
     "Learnable texture extractor: VGG19 up to relu3_1, returning the relu1_1, relu2_1 and relu3_1 features."
     def __init__(self, requires_grad:bool=True,         # train the VGG slices (the reference does)
                  vgg_weights:str|Path|None=None,        # torchvision VGG19 file; None = torch hub cache
-                 init_from_vgg:bool=True):              # False: random init without looking for weights
+                 init_from_vgg:bool=True,               # False: do not look for VGG19 weights
+                 fallback:str='random'):                # init without VGG19 weights: 'random' or 'pixel' (`pixel_init`)
         super().__init__()
+        if fallback not in LTE_FALLBACKS: raise ValueError(f"LTE fallback: expected one of {LTE_FALLBACKS}, got {fallback!r}")
         features = vgg19_features(upto=12)
         self.slice1, self.slice2, self.slice3 = features[0:2], features[2:7], features[7:12]
         self.sub_mean = MeanShift()
         self.weights_loaded = load_vgg19_weights(self, vgg_weights) if init_from_vgg else False
+        if not self.weights_loaded and fallback == 'pixel': pixel_init(self)
         for s in (self.slice1, self.slice2, self.slice3): s.requires_grad_(requires_grad)
 
     def forward(self, x:Tensor # [N,3,H,W] in [0,1], H and W multiples of 4
@@ -33,3 +37,23 @@ class LTE(nn.Module):
         lv2 = self.slice2(lv1)
         lv3 = self.slice3(lv2)
         return lv1, lv2, lv3
+
+# %% ../../nbs/10_archs.lte.ipynb #c3489b67
+def pixel_init(lte:LTE, # an LTE whose weights are replaced in place
+               rest:float=0.01, # scale of the other weights, relative to PyTorch's default init
+              ) -> LTE:
+    "Start `lte` as a pixel extractor: +-colour through conv1_1, identity convolutions after it, small weights elsewhere."
+    convs = [m for s in (lte.slice1, lte.slice2, lte.slice3) for m in s if isinstance(m, nn.Conv2d)]
+    with torch.no_grad():
+        for i, conv in enumerate(convs):
+            conv.reset_parameters()
+            conv.weight.mul_(rest); conv.bias.zero_()
+            W = conv.weight
+            if i == 0:
+                W[:6] = 0
+                for c in range(3): W[c, c, 1, 1], W[3 + c, c, 1, 1] = 1.0, -1.0
+            else:
+                n = min(W.shape[0], W.shape[1])
+                W[:n, :n] = 0
+                W[:n, :n, 1, 1] = torch.eye(n)
+    return lte

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 # %% auto #0
-__all__ = ['patch_norms', 'shift_relevance', 'shift_search', 'window_search']
+__all__ = ['patch_norms', 'shift_relevance', 'shift_search', 'window_search', 'lv3_holes', 'fill_hole_matches']
 
 # %% ../../nbs/11a_archs.search.ipynb #a1015804
 def patch_norms(X:Tensor, eps:float=1e-12) -> Tensor:
@@ -116,3 +116,37 @@ def window_search(Xq:Tensor, # [N,C,h,w] query features
     ky = torch.where(found, qy + oy + arg // D - r, (qy + oy).clamp(0, hr - 1))
     kx = torch.where(found, qx + ox + arg % D - r, (qx + ox).clamp(0, wr - 1))
     return (ky * wr + kx).view(N, h * w)
+
+# %% ../../nbs/11a_archs.search.ipynb #0214dc5c
+def lv3_holes(lr_sr:Tensor, # [N,3,4h,4w] input at output size in [-1,1], holes black (-1) in all channels
+             ) -> Tensor: # [N,h,w] bool: the query's 3x3 patch (12x12 pixels) touches a hole
+    "Damaged lv3 queries of an input."
+    blocks = F.max_pool2d((lr_sr == -1).all(dim=1, keepdim=True).float(), 4)   # the 4x4 block touches a hole
+    return F.max_pool2d(blocks, 3, stride=1, padding=1)[:, 0] > 0
+
+def fill_hole_matches(index:Tensor, # [N,h*w] chosen key per query (row-major in hr x wr)
+                      S:Tensor, # [N,1,h,w] relevance of each query's match
+                      holes:Tensor, # [N,h,w] bool damaged queries (`lv3_holes`)
+                      ref_hw:tuple[int, int], # (hr, wr) of the key grid
+                     ) -> tuple[Tensor, Tensor]: # (index, S) with damaged queries re-matched
+    "Give each damaged query the match offset and relevance of its most relevant undamaged neighbour, growing inwards."
+    (N, h, w), (hr, wr) = holes.shape, ref_hw
+    qy = torch.arange(h, device=index.device).view(1, h, 1).expand(N, h, w)
+    qx = torch.arange(w, device=index.device).view(1, 1, w).expand(N, h, w)
+    k = index.view(N, h, w)
+    dy, dx = (k // wr - qy).float(), (k % wr - qx).float()
+    known = ~holes
+    conf = S[:, 0].masked_fill(~known, -math.inf)
+    for _ in range(h + w):                                     # enough steps to cross the grid
+        todo = ~known & (F.max_pool2d(known[:, None].float(), 3, 1, 1)[:, 0] > 0)
+        if not todo.any(): break
+        cols = lambda t, fill: F.unfold(F.pad(t[:, None], (1, 1, 1, 1), value=fill), 3).view(N, 9, h, w)
+        best, arg = cols(conf, -math.inf).max(1)
+        pick = lambda t: cols(t, 0.).gather(1, arg[:, None])[:, 0]
+        dy, dx = torch.where(todo, pick(dy), dy), torch.where(todo, pick(dx), dx)
+        conf = torch.where(todo, best, conf)
+        known = known | todo
+    ky, kx = (qy + dy.long()).clamp(0, hr - 1), (qx + dx.long()).clamp(0, wr - 1)
+    filled = holes & known                                     # damaged queries that reached an undamaged one
+    return (torch.where(filled, ky * wr + kx, k).view(N, h * w),
+            torch.where(filled, conf, S[:, 0])[:, None])

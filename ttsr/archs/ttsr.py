@@ -12,7 +12,8 @@ import torch
 from torch import nn, Tensor
 from torch.func import functional_call
 from ..config import from_dict, to_dict
-from .lte import LTE
+from .lte import LTE, LTE_FALLBACKS
+from .search import lv3_holes
 from .mainnet import MainNet
 from .attention import SearchTransfer, EMBEDDING_DIMS
 
@@ -32,9 +33,11 @@ class TTSRConfig:
     fold_normalize: Literal['nine', 'coverage'] = 'nine'  # 'nine': reference (darkens T at borders); 'coverage': exact
     lr_sr_residual: bool = False                        # add LR_sr to the output (not in the reference; fast CPU demos)
     hole_channel: bool = False                          # merge tail sees the hole map of LR_sr (not in the reference)
+    hole_matches: bool = False                          # damaged queries take their neighbours' match offsets (not in the reference)
     memory_budget_mb: float = 256.0                     # MiB of temporaries per chunk of the relevance search
     vgg_weights: Path|None = None                       # torchvision vgg19-dcbb9e9d.pth for the LTE init; None: hub cache
     init_lte_from_vgg: bool = True                      # initialise the LTE from VGG19 (warns and records when absent)
+    lte_init: Literal['random', 'pixel'] = 'random'     # LTE start without VGG19: PyTorch's default or `pixel_init` (not in the reference)
 
     def __post_init__(self):
         self.num_res_blocks = tuple(self.num_res_blocks)
@@ -50,6 +53,10 @@ class TTSRConfig:
             raise ValueError(f"TTSRConfig.attention: expected 'hard' or 'soft', got {self.attention!r}")
         if self.fold_normalize not in ('nine', 'coverage'):
             raise ValueError(f"TTSRConfig.fold_normalize: expected 'nine' or 'coverage', got {self.fold_normalize!r}")
+        if self.lte_init not in LTE_FALLBACKS:
+            raise ValueError(f"TTSRConfig.lte_init: expected one of {list(LTE_FALLBACKS)}, got {self.lte_init!r}")
+        if self.hole_matches and (self.attention != 'hard' or self.trainable_projections):
+            raise ValueError("TTSRConfig.hole_matches: needs hard attention without trainable projections")
         if not self.memory_budget_mb > 0:
             raise ValueError(f"TTSRConfig.memory_budget_mb: expected > 0, got {self.memory_budget_mb!r}")
 
@@ -88,7 +95,8 @@ class TTSR(nn.Module):
         self.cfg = cfg
         self.MainNet = MainNet(cfg.num_res_blocks, cfg.n_feats, cfg.res_scale, lv3_channels=cfg.embedding_dim // 9,
                                lr_sr_residual=cfg.lr_sr_residual, hole_channel=cfg.hole_channel)
-        self.LTE = LTE(requires_grad=True, vgg_weights=cfg.vgg_weights, init_from_vgg=cfg.init_lte_from_vgg)
+        self.LTE = LTE(requires_grad=True, vgg_weights=cfg.vgg_weights, init_from_vgg=cfg.init_lte_from_vgg,
+                       fallback=cfg.lte_init)
         self.SearchTransfer = SearchTransfer(cfg.embedding_dim, cfg.attention, cfg.trainable_projections,
                                              cfg.fold_normalize, cfg.memory_budget_mb)
         self.vgg_weights_loaded = self.LTE.weights_loaded   # False: the LTE started from random weights
@@ -102,9 +110,14 @@ class TTSR(nn.Module):
         _, _, lrsr_lv3 = self.LTE((lr_sr.detach() + 1) / 2)
         _, _, refsr_lv3 = self.LTE((ref_sr.detach() + 1) / 2)
         ref_lv1, ref_lv2, ref_lv3 = self.LTE((ref.detach() + 1) / 2)
-        att = self.SearchTransfer(lrsr_lv3, refsr_lv3, ref_lv1, ref_lv2, ref_lv3)
+        att = self.SearchTransfer(lrsr_lv3, refsr_lv3, ref_lv1, ref_lv2, ref_lv3, holes=self.query_holes(lr_sr))
         sr = self.MainNet(lr, att.S, att.T_lv3, att.T_lv2, att.T_lv1, lr_sr=lr_sr)
         return TTSROutput(sr, att.S, att.T_lv3, att.T_lv2, att.T_lv1, att.index)
+
+    def query_holes(self, lr_sr:Tensor # [N,3,4h,4w] in [-1,1], holes black (-1) in all channels
+                   ) -> Tensor|None: # [N,h,w] bool damaged lv3 queries, or None without `hole_matches`
+        "The damaged queries the search re-matches from their neighbours (`TTSRConfig.hole_matches`)."
+        return lv3_holes(lr_sr) if self.cfg.hole_matches else None
 
     def tpl_features(self, sr:Tensor # [N,3,H,W] in [-1,1], H and W multiples of 4 (a model output)
                     ) -> tuple[Tensor, Tensor, Tensor]: # lv1 [N,64,H,W], lv2 [N,128,H/2,W/2], lv3 [N,emb/9,H/4,W/4]
