@@ -85,11 +85,9 @@ def _setup(exp:ExperimentConfig, run_dir:Path, env:DistEnv, resume:bool, train_d
     loss_fn = TTSRLoss(exp.loss, model, in_size=hr_size)
     dis = getattr(loss_fn, 'discriminator', None)
     if init_sd is not None:
-        fresh = {k: v.clone() for k, v in model.state_dict().items() if k.startswith(tuple(cfg.init_fresh))}
-        unknown = [p for p in cfg.init_fresh if not any(k.startswith(p) for k in fresh)]
+        unknown = [p for p in cfg.init_fresh if not any(k.startswith(p) for k in model.state_dict())]
         if unknown: raise ValueError(f"train.init_fresh: no model parameter starts with {unknown}")
-        load_official_state_dict(model, init_sd, where=init['path'])
-        if fresh: model.load_state_dict(fresh, strict=False)   # these keep their fresh initialisation
+        load_official_state_dict(model, init_sd, where=init['path'], keep=tuple(cfg.init_fresh))   # these stay fresh
     model.to(dev); loss_fn.to(dev)
     channels_last = cfg.channels_last and cuda
     if channels_last: model.to(memory_format=torch.channels_last)

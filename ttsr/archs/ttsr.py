@@ -169,6 +169,7 @@ def _check_fit(model:nn.Module, sd:dict) -> list[str]:
 def load_official_state_dict(model:TTSR,                # the model to fill (its config must match the weights)
                              state_dict:dict|str|Path,  # a state dict, a wrapped one, or a file holding either
                              where:str|None=None,       # what errors call a dict (e.g. the file it was read from)
+                             keep:tuple[str, ...]=(),   # prefixes of the model's own parameters to keep (not taken from the weights)
                             ) -> TTSR:
     "Load official TTSR / thesis-fork / wrapped weights into `model`, or raise listing every key that does not fit."
     where = where or 'state_dict'
@@ -178,6 +179,10 @@ def load_official_state_dict(model:TTSR,                # the model to fill (its
         state_dict = read_weights(state_dict)
     try: sd = _unwrap_state_dict(state_dict)
     except ValueError as e: raise ValueError(f"{where}: {e}") from None
+    if keep:   # the model's own tensors under `keep` replace the file's, which may lack them or differ in shape
+        keep = tuple(keep)
+        sd = {**{k: v for k, v in sd.items() if not k.startswith(keep)},
+              **{k: v for k, v in model.state_dict().items() if k.startswith(keep)}}
     problems = _check_fit(model, sd)
     if problems: raise ValueError(f"{where} does not fit this TTSR ({model.cfg.embedding_dim=}, {model.cfg.n_feats=}): "
                                   + '; '.join(problems))
