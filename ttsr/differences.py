@@ -26,7 +26,7 @@ THESIS_CONDITIONS = {
         "training pairs with 20-60 % overlap (the fork's FFHQ loaders instead blur a box of the image)"),
     'architecture': ("Network size and additions",
         "the reference TTSR: 64 features, 16/16/8/4 residual blocks, the output is the network's own (no residual over "
-        "the upscaled input), no hole map, no re-matching of damaged queries (thesis ch. 4, the reference code)"),
+        "the upscaled input), no hole map, no re-matching of damaged queries, no hole fill (thesis ch. 4, the reference code)"),
     'lte_init': ("Texture extractor (LTE) start", "ImageNet-trained VGG19 (the reference's LTE initialisation)"),
     'fid': ("FID", "reported for every FFHQ result (Tables 6.2, 6.4, 6.5)"),
     'palette': ("Palette inpainting baseline", "Table 6.5 compares TTSR with Palette"),
@@ -45,7 +45,7 @@ def thesis_differences(exp, # ttsr.experiment.ExperimentConfig
     from ttsr.archs.ttsr import TTSRConfig
     ref = TTSRConfig()
     changed = [f"{k} {getattr(m, k)}" for k in ('n_feats', 'num_res_blocks', 'res_scale', 'fold_normalize', 'lr_sr_residual',
-                                                'hole_channel', 'hole_matches') if getattr(m, k) != getattr(ref, k)]
+                                                'hole_channel', 'hole_matches', 'residual_fill') if getattr(m, k) != getattr(ref, k)]
     rows.append(_row('architecture', ', '.join(changed) if changed else "the reference's", bool(changed)))
     rows.append(_row('lte_init', "VGG19 when torchvision's file is in the torch hub cache, else random (warned; recorded as "
                                  "vgg_weights_loaded in train_meta.json)" if m.init_lte_from_vgg else

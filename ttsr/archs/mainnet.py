@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import nn, Tensor
 
 # %% auto #0
-__all__ = ['conv3x3', 'conv1x1', 'up', 'ResBlock', 'SFE', 'CSFI2', 'CSFI3', 'MergeTail', 'MainNet']
+__all__ = ['conv3x3', 'conv1x1', 'up', 'ResBlock', 'SFE', 'CSFI2', 'CSFI3', 'MergeTail', 'fill_holes', 'MainNet']
 
 # %% ../../nbs/12_archs.mainnet.ipynb #89d53619
 def conv3x3(in_ch:int, out_ch:int, stride:int=1) -> nn.Conv2d:
@@ -118,6 +118,30 @@ class MergeTail(nn.Module):
             x = torch.cat((x, hole.to(x.dtype)), dim=1)
         return self.conv_tail2(self.conv_tail1(x))
 
+# %% ../../nbs/12_archs.mainnet.ipynb #fe291283
+@torch.no_grad()
+def fill_holes(x:Tensor, # [N,C,H,W] image
+               hole:Tensor, # [N,1,H,W] bool, True where x is missing
+               smooth:int=8, # Jacobi steps of the Laplace equation inside the holes after the fill
+              ) -> Tensor: # x with its holes filled (elsewhere unchanged)
+    "Fill holes from their surroundings: onion-peel means of the known 3x3 neighbours, inwards, then Laplace smoothing."
+    known = (~hole).to(x.dtype)
+    if bool(known.all()) or not bool(known.any()): return x
+    box = lambda t: F.avg_pool2d(t, 3, stride=1, padding=1, count_include_pad=True)
+    y = x * known
+    for _ in range(x.shape[-2] + x.shape[-1]):      # each step fills the hole pixels next to a known one
+        n = box(known)
+        edge = (n > 0) & (known == 0)
+        if not bool(edge.any()): break
+        y = torch.where(edge, box(y) / n.clamp_min(1e-12), y)
+        known = known + edge.to(x.dtype)
+    cross = torch.tensor([[0., .25, 0.], [.25, 0., .25], [0., .25, 0.]], dtype=x.dtype, device=x.device)
+    cross = cross.expand(x.shape[1], 1, 3, 3)
+    for _ in range(smooth):
+        avg = F.conv2d(F.pad(y, (1, 1, 1, 1), mode='replicate'), cross, groups=x.shape[1])
+        y = torch.where(hole, avg, y)
+    return y
+
 # %% ../../nbs/12_archs.mainnet.ipynb #21d93d77
 class MainNet(nn.Module):
     "TTSR's backbone: SFE, three texture-merging stages with cross-scale integration, and the merge tail."
@@ -126,12 +150,14 @@ class MainNet(nn.Module):
                  res_scale:float=1.0,        # residual-block output scale
                  lv3_channels:int=256,       # channels of T_lv3 (embedding_dim // 9)
                  lr_sr_residual:bool=False, # add LR_sr to the output before the clamp (not in the reference)
-                 hole_channel:bool=False):  # give the merge tail the hole map of lr_sr (not in the reference)
+                 hole_channel:bool=False,   # give the merge tail the hole map of lr_sr (not in the reference)
+                 residual_fill:bool=False): # the residual's base is lr_sr with its holes filled (`fill_holes`)
         super().__init__()
+        if residual_fill and not lr_sr_residual: raise ValueError("residual_fill: needs lr_sr_residual")
         if len(num_res_blocks) != 4: raise ValueError(f"num_res_blocks: expected 4 counts, got {num_res_blocks!r}")
         n_sfe, n1, n2, n3 = num_res_blocks
         C, blocks = n_feats, lambda n: nn.ModuleList([ResBlock(n_feats, res_scale) for _ in range(n)])
-        self.lr_sr_residual = lr_sr_residual
+        self.lr_sr_residual, self.residual_fill = lr_sr_residual, residual_fill
         self.SFE = SFE(n_sfe, C, res_scale)
         # stage 1 (1x)
         self.conv11_head = conv3x3(C + lv3_channels, C)
@@ -185,12 +211,12 @@ class MainNet(nn.Module):
         for rb in self.RB33: r33 = rb(r33)
         x31, x32, x33 = x31 + self.conv31_tail(r31), x32 + self.conv32_tail(r32), x33 + self.conv33_tail(r33)
         hole = None
-        if self.merge_tail.hole_channel:
-            if lr_sr is None: raise ValueError("MainNet(hole_channel=True) needs lr_sr [N,3,4h,4w]")
+        if self.merge_tail.hole_channel or self.residual_fill:
+            if lr_sr is None: raise ValueError("MainNet(hole_channel=True or residual_fill=True) needs lr_sr [N,3,4h,4w]")
             hole = (lr_sr == -1).all(dim=1, keepdim=True)
-        out = self.merge_tail(x31, x32, x33, hole)
+        out = self.merge_tail(x31, x32, x33, hole if self.merge_tail.hole_channel else None)
         if self.lr_sr_residual:
             if lr_sr is None: raise ValueError("MainNet(lr_sr_residual=True) needs lr_sr [N,3,4h,4w]")
-            out = out + lr_sr
+            out = out + (fill_holes(lr_sr, hole) if self.residual_fill else lr_sr)
             return out + (out.clamp(-1, 1) - out).detach()   # clamped values, straight-through gradient (see above)
         return out.clamp(-1, 1)

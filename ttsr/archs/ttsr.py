@@ -34,6 +34,7 @@ class TTSRConfig:
     lr_sr_residual: bool = False                        # add LR_sr to the output (not in the reference; fast CPU demos)
     hole_channel: bool = False                          # merge tail sees the hole map of LR_sr (not in the reference)
     hole_matches: bool = False                          # damaged queries take their neighbours' match offsets (not in the reference)
+    residual_fill: bool = False                         # residual over LR_sr with its holes filled (needs lr_sr_residual; not in the reference)
     memory_budget_mb: float = 256.0                     # MiB of temporaries per chunk of the relevance search
     vgg_weights: Path|None = None                       # torchvision vgg19-dcbb9e9d.pth for the LTE init; None: hub cache
     init_lte_from_vgg: bool = True                      # initialise the LTE from VGG19 (warns and records when absent)
@@ -57,6 +58,8 @@ class TTSRConfig:
             raise ValueError(f"TTSRConfig.lte_init: expected one of {list(LTE_FALLBACKS)}, got {self.lte_init!r}")
         if self.hole_matches and (self.attention != 'hard' or self.trainable_projections):
             raise ValueError("TTSRConfig.hole_matches: needs hard attention without trainable projections")
+        if self.residual_fill and not self.lr_sr_residual:
+            raise ValueError("TTSRConfig.residual_fill: needs lr_sr_residual")
         if not self.memory_budget_mb > 0:
             raise ValueError(f"TTSRConfig.memory_budget_mb: expected > 0, got {self.memory_budget_mb!r}")
 
@@ -94,7 +97,8 @@ class TTSR(nn.Module):
         cfg = TTSRConfig() if cfg is None else from_dict(TTSRConfig, cfg) if isinstance(cfg, dict) else cfg
         self.cfg = cfg
         self.MainNet = MainNet(cfg.num_res_blocks, cfg.n_feats, cfg.res_scale, lv3_channels=cfg.embedding_dim // 9,
-                               lr_sr_residual=cfg.lr_sr_residual, hole_channel=cfg.hole_channel)
+                               lr_sr_residual=cfg.lr_sr_residual, hole_channel=cfg.hole_channel,
+                               residual_fill=cfg.residual_fill)
         self.LTE = LTE(requires_grad=True, vgg_weights=cfg.vgg_weights, init_from_vgg=cfg.init_lte_from_vgg,
                        fallback=cfg.lte_init)
         self.SearchTransfer = SearchTransfer(cfg.embedding_dim, cfg.attention, cfg.trainable_projections,
