@@ -14,9 +14,9 @@ input upsampled whole, one untiled forward pass with the 9C-dim search, as `ttsr
     python benchmarks/bench_complete.py --sizes 0.25          # smoke run, a couple of minutes
     python benchmarks/bench_complete.py --sizes 0.25 1 --exact-max-mp 4 --checkpoint models/ttsr-mini.pt
 
-Model: --checkpoint, else the shipped default (models/ttsr-mini.pt) when present, else the paper's architecture
-with random weights (time and memory do not depend on the weights; the PSNR figures then only compare
-two searches of an untrained network). Writes benchmarks/results/complete.json and complete.md.
+Model: --checkpoint, else the shipped default (models/ttsr-mini.pt) when present, else (or with --checkpoint paper)
+the paper's architecture with random weights (time and memory do not depend on the weights; the PSNR figures then
+only compare two searches of an untrained network). Writes benchmarks/results/complete.json and complete.md.
 """
 from __future__ import annotations
 import argparse, datetime, json, math, os, platform, resource, subprocess, sys, tempfile, time
@@ -44,8 +44,8 @@ def load(spec:dict):
     from ttsr.infer import DEFAULT_CHECKPOINT
     from ttsr.checkpoint import load_model
     from ttsr.archs.ttsr import TTSR, TTSRConfig
-    ck = spec.get('checkpoint') or (str(DEFAULT_CHECKPOINT) if DEFAULT_CHECKPOINT.is_file() else None)
-    if ck: return load_model(ck).eval(), ck
+    ck = spec.get('checkpoint') or (str(DEFAULT_CHECKPOINT) if DEFAULT_CHECKPOINT.is_file() else 'paper')
+    if ck != 'paper': return load_model(ck).eval(), ck
     torch.manual_seed(0)
     return TTSR(TTSRConfig(init_lte_from_vgg=False)).eval(), "random-weight paper TTSR"
 
@@ -97,7 +97,7 @@ def main(argv=None):
     p.add_argument('--matmul-at', type=float, nargs='*', default=[1], help="sizes at which to run the 9C-dim search and the legacy path too")
     p.add_argument('--radius', type=int, default=None, help="window radius (default: ttsr.complete's)")
     p.add_argument('--tile', type=int, default=None); p.add_argument('--halo', type=int, default=None)
-    p.add_argument('--checkpoint', default=None)
+    p.add_argument('--checkpoint', default=None, help="weights file, or 'paper' for the paper's network with random weights")
     p.add_argument('--out', type=Path, default=ROOT/'benchmarks'/'results'/'complete.json')
     p.add_argument('--one', help=argparse.SUPPRESS)
     a = p.parse_args(argv)

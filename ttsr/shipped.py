@@ -153,7 +153,7 @@ def card_markdown(info:dict) -> str:
              f"ttsr-ship {info['recipe']}                          # -> {info['file']}, this card", "```", "",
              f"Code: commit `{info['commit']}`{' (working tree had uncommitted changes)' if info['dirty'] else ''} at shipping time. "
              f"Trained on {meta['device_name']} ({info['cpu']}), {meta['world_size']} process, torch {meta['torch_version']}, "
-             f"{info['threads']} thread(s), in {sum(st['train_time_s'] for st in info['stages']) / 60:.1f} min in all:", "",
+             f"{info['threads']} torch thread(s) per stage, in {sum(st['train_time_s'] for st in info['stages']) / 60:.1f} min in all:", "",
              *[f"- `{st['recipe']}`: {st['global_step']} steps of batch {st['batch_size']} ({st['train_hr_size']} px crops) in "
                f"{st['train_time_s'] / 60:.1f} min ({'finished' if st['finished'] else 'stopped early, weights of its last complete epoch'})"
                for st in info['stages']], "",
@@ -172,6 +172,11 @@ def card_markdown(info:dict) -> str:
               "|---|" + "---|" * len(m['on_grid']['regions'])]
     for region in m['on_grid']['regions']['model']:
         lines.append(f"| {region} | " + " | ".join(_fmt(v.get(region, {}).get('ttsr', {}).get('psnr'), '.2f') for v in m['on_grid']['regions'].values()) + " |")
+    sa = {k: m[k].get('search') or {} for k in ('on_grid', 'off_grid')}
+    pct = lambda v: 'n/a' if v is None else f"{100 * v:.0f} %"
+    lines += ["", "Relevance search (`search_accuracy`): the query picks the right reference patch (off grid: the nearest one) for "
+              f"{pct(sa['on_grid'].get('exact'))} of the undamaged queries inside the footprint and {pct(sa['on_grid'].get('exact_at_holes'))} "
+              f"of those whose block touches a hole on grid; {pct(sa['off_grid'].get('exact'))} and {pct(sa['off_grid'].get('exact_at_holes'))} off grid."]
     lines += ["", "## Training data", "",
               "Natural photos shipped by installed packages (`ttsr.data.photos`), shrunk to 512 px on the long side. "
               "Test and validation photos are never trained on (checked by name and by pixel hash when training starts).", "",
@@ -179,8 +184,12 @@ def card_markdown(info:dict) -> str:
     split = lambda n: 'test' if n in TEST_PHOTOS else 'validation' if n in VAL_PHOTOS else 'train'
     for n, p in PHOTOS.items(): lines.append(f"| {n} | {split(n)} | {p.source} | {p.licence} | {p.credit} |")
     lines += ["", "## Limitations", "",
-              "- Trained for CPU minutes, not the thesis's GPU days; the texture extractor starts from random weights "
-              "(no VGG19 weights offline) and is trained with the rest.",
+              "- Trained for CPU minutes, not the thesis's GPU days. No VGG19 weights offline: the texture extractor starts "
+              f"{'as a pixel extractor (`lte_init: pixel`)' if cfg['model'].get('lte_init') == 'pixel' else 'from random weights'} "
+              "and is trained with the rest.",
+              *(["- Its correction is added to the input with the holes filled from their surroundings (`residual_fill`), so "
+                 "on hole pixels compare it with OpenCV Telea (another fill), not with No super-resolution (black holes)."]
+                if cfg['model'].get('residual_fill') else []),
               "- Synthetic bicubic degradation (TTSR's), not a real wide/tele camera pair; real SR-RAW-like inputs differ.",
               "- The hard attention copies from a 4-pixel grid of the reference: references not aligned to the output "
               "grid lose part of the gain (see *off grid*).", ""]
@@ -216,7 +225,7 @@ def ship(recipe:str='ttsr_mini', # a key of `recipes` in the params file
     cfg_yaml = yaml.safe_dump({k: stored[k] for k in ('model', 'data', 'loss', 'train') if k in stored}, sort_keys=False, width=110, default_flow_style=None)
     info = {'name': out.stem, 'file': out.name, 'recipe': recipe, 'size_mb': out.stat().st_size / 2**20,
             'commit': _git('rev-parse', '--short', 'HEAD'), 'dirty': bool(_git('status', '--porcelain', '--untracked-files=no')),
-            'cpu': _cpu_name(), 'threads': int(os.environ.get('OMP_NUM_THREADS', torch.get_num_threads())),
+            'cpu': _cpu_name(), 'threads': '/'.join(str(st.get('torch_threads', 'unrecorded')) for st in stages),
             'training': meta, 'stages': stages, 'config': stored, 'config_yaml': cfg_yaml, 'metrics': metrics}
     (out.parent/f'{out.stem}.metrics.json').write_text(json.dumps({k: info[k] for k in ('file', 'recipe', 'commit', 'dirty', 'metrics')}, indent=2) + '\n')
     (out.parent/'README.md').write_text(card_markdown(info))

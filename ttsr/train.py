@@ -147,7 +147,7 @@ def _write_meta(R:Run, finished:bool) -> dict:
     "train_meta.json: what the thesis tables report about a run (device, sizes, times)."
     st = R.state
     meta = {'experiment': R.exp.name, 'device': str(R.env.device), 'device_name': _device_name(R.env.device),
-            'world_size': R.env.world_size, 'torch_version': torch.__version__, 'python_version': platform.python_version(),
+            'world_size': R.env.world_size, 'torch_threads': torch.get_num_threads(), 'torch_version': torch.__version__, 'python_version': platform.python_version(),
             'amp_dtype': R.cfg.amp_dtype if R.amp_dtype is not None else None, 'channels_last': R.channels_last,
             'vgg_weights_loaded': getattr(R.model, 'vgg_weights_loaded', None),
             'perceptual_vgg_weights_loaded': getattr(R.loss_fn, 'vgg_weights_loaded', None),
