@@ -87,6 +87,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'ttsr.archs.mainnet.conv1x1': ('archs.mainnet.html#conv1x1', 'ttsr/archs/mainnet.py'),
                                     'ttsr.archs.mainnet.conv3x3': ('archs.mainnet.html#conv3x3', 'ttsr/archs/mainnet.py'),
                                     'ttsr.archs.mainnet.fill_holes': ('archs.mainnet.html#fill_holes', 'ttsr/archs/mainnet.py'),
+                                    'ttsr.archs.mainnet.hole_map': ('archs.mainnet.html#hole_map', 'ttsr/archs/mainnet.py'),
                                     'ttsr.archs.mainnet.up': ('archs.mainnet.html#up', 'ttsr/archs/mainnet.py')},
             'ttsr.archs.search': { 'ttsr.archs.search._blocks': ('archs.search.html#_blocks', 'ttsr/archs/search.py'),
                                    'ttsr.archs.search._shift_rows': ('archs.search.html#_shift_rows', 'ttsr/archs/search.py'),

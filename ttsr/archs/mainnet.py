@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import nn, Tensor
 
 # %% auto #0
-__all__ = ['conv3x3', 'conv1x1', 'up', 'ResBlock', 'SFE', 'CSFI2', 'CSFI3', 'MergeTail', 'fill_holes', 'MainNet']
+__all__ = ['conv3x3', 'conv1x1', 'up', 'ResBlock', 'SFE', 'CSFI2', 'CSFI3', 'MergeTail', 'hole_map', 'fill_holes', 'MainNet']
 
 # %% ../../nbs/12_archs.mainnet.ipynb #89d53619
 def conv3x3(in_ch:int, out_ch:int, stride:int=1) -> nn.Conv2d:
@@ -119,6 +119,11 @@ class MergeTail(nn.Module):
         return self.conv_tail2(self.conv_tail1(x))
 
 # %% ../../nbs/12_archs.mainnet.ipynb #fe291283
+def hole_map(lr_sr:Tensor, # [N,3,H,W] in [-1,1]
+            ) -> Tensor: # [N,1,H,W] bool
+    "The holes of an input: pixels black (-1) in all channels, the data contract's hole marker."
+    return (lr_sr == -1).all(dim=1, keepdim=True)
+
 @torch.no_grad()
 def fill_holes(x:Tensor, # [N,C,H,W] image
                hole:Tensor, # [N,1,H,W] bool, True where x is missing
@@ -213,7 +218,7 @@ class MainNet(nn.Module):
         hole = None
         if self.merge_tail.hole_channel or self.residual_fill:
             if lr_sr is None: raise ValueError("MainNet(hole_channel=True or residual_fill=True) needs lr_sr [N,3,4h,4w]")
-            hole = (lr_sr == -1).all(dim=1, keepdim=True)
+            hole = hole_map(lr_sr)
         out = self.merge_tail(x31, x32, x33, hole if self.merge_tail.hole_channel else None)
         if self.lr_sr_residual:
             if lr_sr is None: raise ValueError("MainNet(lr_sr_residual=True) needs lr_sr [N,3,4h,4w]")

@@ -118,10 +118,10 @@ def window_search(Xq:Tensor, # [N,C,h,w] query features
     return (ky * wr + kx).view(N, h * w)
 
 # %% ../../nbs/11a_archs.search.ipynb #0214dc5c
-def lv3_holes(lr_sr:Tensor, # [N,3,4h,4w] input at output size in [-1,1], holes black (-1) in all channels
+def lv3_holes(hole:Tensor, # [N,1,4h,4w] bool hole map at output size (`ttsr.archs.mainnet.hole_map`)
              ) -> Tensor: # [N,h,w] bool: the query's 3x3 patch (12x12 pixels) touches a hole
     "Damaged lv3 queries of an input."
-    blocks = F.max_pool2d((lr_sr == -1).all(dim=1, keepdim=True).float(), 4)   # the 4x4 block touches a hole
+    blocks = F.max_pool2d(hole.float(), 4)                                      # the 4x4 block touches a hole
     return F.max_pool2d(blocks, 3, stride=1, padding=1)[:, 0] > 0
 
 def fill_hole_matches(index:Tensor, # [N,h*w] chosen key per query (row-major in hr x wr)
@@ -137,10 +137,10 @@ def fill_hole_matches(index:Tensor, # [N,h*w] chosen key per query (row-major in
     dy, dx = (k // wr - qy).float(), (k % wr - qx).float()
     known = ~holes
     conf = S[:, 0].masked_fill(~known, -math.inf)
+    cols = lambda t, fill: F.unfold(F.pad(t[:, None], (1, 1, 1, 1), value=fill), 3).view(N, 9, h, w)   # 3x3 neighbours
     for _ in range(h + w):                                     # enough steps to cross the grid
         todo = ~known & (F.max_pool2d(known[:, None].float(), 3, 1, 1)[:, 0] > 0)
         if not todo.any(): break
-        cols = lambda t, fill: F.unfold(F.pad(t[:, None], (1, 1, 1, 1), value=fill), 3).view(N, 9, h, w)
         best, arg = cols(conf, -math.inf).max(1)
         pick = lambda t: cols(t, 0.).gather(1, arg[:, None])[:, 0]
         dy, dx = torch.where(todo, pick(dy), dy), torch.where(todo, pick(dx), dx)

@@ -14,7 +14,7 @@ from torch.func import functional_call
 from ..config import from_dict, to_dict
 from .lte import LTE, LTE_FALLBACKS
 from .search import lv3_holes
-from .mainnet import MainNet
+from .mainnet import MainNet, hole_map
 from .attention import SearchTransfer, EMBEDDING_DIMS
 
 # %% auto #0
@@ -121,7 +121,7 @@ class TTSR(nn.Module):
     def query_holes(self, lr_sr:Tensor # [N,3,4h,4w] in [-1,1], holes black (-1) in all channels
                    ) -> Tensor|None: # [N,h,w] bool damaged lv3 queries, or None without `hole_matches`
         "The damaged queries the search re-matches from their neighbours (`TTSRConfig.hole_matches`)."
-        return lv3_holes(lr_sr) if self.cfg.hole_matches else None
+        return lv3_holes(hole_map(lr_sr)) if self.cfg.hole_matches else None
 
     def tpl_features(self, sr:Tensor # [N,3,H,W] in [-1,1], H and W multiples of 4 (a model output)
                     ) -> tuple[Tensor, Tensor, Tensor]: # lv1 [N,64,H,W], lv2 [N,128,H/2,W/2], lv3 [N,emb/9,H/4,W/4]
