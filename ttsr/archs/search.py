@@ -36,26 +36,31 @@ def shift_relevance(Xq:Tensor, # [N,C,h,w] query features
     return dot / (patch_norms(Xq) * patch_norms(Xk).gather(1, index))
 
 # %% ../../nbs/11a_archs.search.ipynb #07ca79da
-def _blocks(n:int, b:int) -> list[tuple[int, int]]:
-    return [(s, min(s + b, n)) for s in range(0, n, b)]
+def _blocks(n:int, b:int, start:int=0) -> list[tuple[int, int]]:
+    return [(s, min(s + b, n)) for s in range(start, n, b)]
 
 @torch.no_grad()
 def shift_search(Xq:Tensor, # [N,C,h,w] query features
                  Xk:Tensor, # [N,C,hr,wr] key features
                  query_block:tuple[int, int]=(8, 64), key_block:tuple[int, int]=(8, 64), # cache-sized blocks
-                ) -> Tensor: # [N,h*w] long: best key (row-major in hr x wr) per query
+                 rows:tuple[int, int]|None=None, # candidate rows of Xk; the others are only patch context. None: all
+                 state:tuple[Tensor, Tensor]|None=None, # (best [N,h,w] float, index [N,h,w] long) to update in place
+                 row_offset:int=0, # key row of Xk's first row (Xk is a band of a taller key grid)
+                ) -> Tensor: # [N,h*w] long: best key (row-major, rows counted from row_offset's origin, wr wide) per query
     "Exact argmax over all keys of the cosine relevance of 3x3 patches, by nine shifted C-dim correlations."
     (N, C, h, w), (hr, wr) = Xq.shape, Xk.shape[-2:]
+    r0, r1 = (0, hr) if rows is None else rows
     Qp, Kp = F.pad(Xq.float(), (1, 1, 1, 1)), F.pad(Xk.float(), (1, 1, 1, 1))
     inv_nk = patch_norms(Xk.float()).reciprocal().view(N, hr, wr)
-    best = Xq.new_full((N, h, w), -math.inf, dtype=torch.float32)
-    index = torch.zeros(N, h, w, dtype=torch.long, device=Xq.device)
+    if state is None:
+        state = (Xq.new_full((N, h, w), -math.inf, dtype=torch.float32), torch.zeros(N, h, w, dtype=torch.long, device=Xq.device))
+    best, index = state
     for qy0, qy1 in _blocks(h, query_block[0]):
         for qx0, qx1 in _blocks(w, query_block[1]):
             qh, qw = qy1 - qy0, qx1 - qx0
             Qb = Qp[:, :, qy0:qy1 + 2, qx0:qx1 + 2].reshape(N, C, -1)                       # [N,C,(qh+2)(qw+2)]
             b_best = best[:, qy0:qy1, qx0:qx1].reshape(N, -1); b_idx = index[:, qy0:qy1, qx0:qx1].reshape(N, -1)
-            for ky0, ky1 in _blocks(hr, key_block[0]):
+            for ky0, ky1 in _blocks(r1, key_block[0], r0):
                 for kx0, kx1 in _blocks(wr, key_block[1]):
                     kh, kw = ky1 - ky0, kx1 - kx0
                     Kb = Kp[:, :, ky0:ky1 + 2, kx0:kx1 + 2].reshape(N, C, -1)
@@ -65,7 +70,7 @@ def shift_search(Xq:Tensor, # [N,C,h,w] query features
                     R = R * inv_nk[:, ky0:ky1, kx0:kx1, None, None]
                     m, arg = R.reshape(N, kh * kw, qh * qw).max(1)
                     better = m > b_best
-                    key = (ky0 + arg // kw) * wr + kx0 + arg % kw
+                    key = (row_offset + ky0 + arg // kw) * wr + kx0 + arg % kw
                     b_best = torch.where(better, m, b_best); b_idx = torch.where(better, key, b_idx)
             best[:, qy0:qy1, qx0:qx1] = b_best.view(N, qh, qw); index[:, qy0:qy1, qx0:qx1] = b_idx.view(N, qh, qw)
     return index.view(N, h * w)
