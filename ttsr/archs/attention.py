@@ -74,14 +74,18 @@ def _from_blocks(acc:Tensor, # [N,h+2,w+2,C*s*s] accumulated blocks on the borde
 def _hard_transfer(blocks:Tensor, # [N,(hr+2)*(wr+2),D] from `_to_blocks`
                    rows:Tensor, # [9,hr*wr] from `_offset_rows`
                    index:Tensor, # [N,h*w] chosen Ref position per query
-                   h:int, w:int) -> Tensor:
+                   h:int, w:int,
+                   keep:Tensor|None=None, # [N,h,w,1] 0/1: only these queries' patches are added (None: all)
+                   acc:Tensor|None=None, # [N,h+2,w+2,D] sums to add to (None: start from zeros)
+                  ) -> Tensor:
     "Sum of the 9 shifted blocks of the Ref patches at `index`: [N,h+2,w+2,D] (fold of the gathered unfold, unscaled)."
-    N, _, D = blocks.shape
-    acc = blocks.new_zeros(N, h+2, w+2, D)
+    N, n, D = blocks.shape
+    if acc is None: acc = blocks.new_zeros(N, h+2, w+2, D)
+    flat, base = blocks.reshape(N * n, D), (torch.arange(N, device=index.device) * n)[:, None]
     for o in range(9):
         i, j = divmod(o, 3)
-        src = rows[o][index].unsqueeze(-1).expand(N, h*w, D)  # [N,h*w,D] block row per query
-        acc[:, i:i+h, j:j+w] += blocks.gather(1, src).view(N, h, w, D)  # block lands at q + (i-1,j-1)
+        b = flat.index_select(0, (rows[o][index] + base).view(-1)).view(N, h, w, D)  # block row per query (whole rows)
+        acc[:, i:i+h, j:j+w] += b if keep is None else b * keep  # block lands at q + (i-1,j-1)
     return acc
 
 # %% ../../nbs/11_archs.attention.ipynb #72b8354e
@@ -249,6 +253,75 @@ class SearchTransfer(nn.Module):
             run = (self._dense_hard if self.attention == 'hard' else self._dense_soft) if self.dense else \
                   (self._chunked_hard if self.attention == 'hard' else self._chunked_soft)
             S, T, index = run(Q, bank.K, bank.V, h, w, hr, wr)
+            return AttentionOutput(S, *T, index)
+
+    def search_transfer_streamed(self, lrsr_lv3:Tensor, # [N,256,h,w] LTE lv3 of LR_sr: the queries
+                                 ref_lte, # (kind, y0, y1, x0, x1) -> the reference's LTE features on lv3 rows y0:y1, columns x0:x1: kind 'sr': lv3 of Ref_sr; 'ref': (lv1, lv2, lv3) of Ref
+                                 ref_hw:tuple[int, int], # (hr, wr): the whole reference's lv3 grid
+                                 window:tuple[int, int, int]|None=None, # (oy, ox, radius), as in `search_transfer`
+                                 holes:Tensor|None=None, # [N,h,w] bool damaged queries, as in `search_transfer`
+                                 band_keys:int=16384, # reference positions whose features are held at once
+                                ) -> AttentionOutput:
+        "`search_transfer` with the reference's features asked for band by band: memory bounded whatever its size."
+        if not self.uses_shift:
+            raise ValueError("streamed search: needs hard attention without trainable projections and search='shift'")
+        if band_keys < 1: raise ValueError(f"band_keys: expected a positive number of reference positions, got {band_keys}")
+        (hr, wr), m = ref_hw, 0 if isinstance(self.reduce_dimensionality, nn.Identity) else 1  # m: the reduction conv's reach
+        def crop(kind, y0, y1, x0, x1):
+            "Features on the rect, lv3 reduced: computed on the rect grown by the reduction conv's reach, then cut."
+            ey0, ey1, ex0, ex1 = max(y0 - m, 0), min(y1 + m, hr), max(x0 - m, 0), min(x1 + m, wr)
+            f = ref_lte(kind, ey0, ey1, ex0, ex1)
+            cut = lambda t, s: t.float()[..., s * (y0 - ey0):s * (y1 - ey0), s * (x0 - ex0):s * (x1 - ex0)]
+            if kind == 'sr': return cut(self.reduce_dimensionality(f.float()), 1)
+            return ((cut(self.reduce_dimensionality(f[2].float()), 1), 1), (cut(f[1], 2), 2), (cut(f[0], 4), 4))
+        with torch.autocast(lrsr_lv3.device.type, enabled=False):
+            lrsr_lv3 = lrsr_lv3.float()
+            N, _, h, w = lrsr_lv3.shape
+            Xq = self.reduce_dimensionality(lrsr_lv3)
+            if window is not None:      # one crop: every query's window, or its clamped position, plus the patches' reach
+                oy, ox, r = (int(v) for v in window)
+                span = lambda o, n, size: (max(min(max(o - r, 0), size - 1) - 1, 0), min(min(max(o + n - 1 + r, 0), size - 1) + 2, size))
+                (y0, y1), (x0, x1) = span(oy, h, hr), span(ox, w, wr)
+                Xk = crop('sr', y0, y1, x0, x1)
+                loc = window_search(Xq, Xk, (oy - y0, ox - x0), r)
+                S, index = shift_relevance(Xq, Xk, loc), (loc // (x1 - x0) + y0) * wr + loc % (x1 - x0) + x0
+            else:                       # bands of whole 8-row key blocks: candidates met in the whole search's order
+                band = max(8, band_keys // wr // 8 * 8)
+                best = Xq.new_full((N, h, w), -math.inf)
+                idx = torch.zeros(N, h, w, dtype=torch.long, device=Xq.device)
+                S = Xq.new_zeros(N, h * w)
+                for b0 in range(0, hr, band):
+                    b1 = min(b0 + band, hr); c0, c1 = max(b0 - 1, 0), min(b1 + 1, hr)
+                    Xk, before = crop('sr', c0, c1, 0, wr), best.clone()
+                    shift_search(Xq, Xk, rows=(b0 - c0, b1 - c0), state=(best, idx), row_offset=c0)
+                    won = (best > before).view(N, -1)             # S of the key that is best so far, from this band
+                    if won.any():
+                        loc = (idx.view(N, -1) - c0 * wr).clamp(0, (c1 - c0) * wr - 1)
+                        S = torch.where(won, shift_relevance(Xq, Xk, loc), S)
+                index = idx.view(N, -1)
+            S = S.view(N, 1, h, w)
+            if holes is not None: index, S = fill_hole_matches(index, S, holes, (hr, wr))
+            ky, kx = index // wr, index % wr              # values: the chosen keys' box, in bands, +1 for the patches
+            y0, y1, x0, x1 = int(ky.min()), int(ky.max()) + 1, int(kx.min()), int(kx.max()) + 1
+            d0, d1 = max(x0 - 1, 0), min(x1 + 1, wr)
+            levels = ((self.lv3_channels, 1), (LTE_CHANNELS['lv2'], 2), (LTE_CHANNELS['lv1'], 4))
+            acc = [Xq.new_zeros(N, h + 2, w + 2, C * s * s) for C, s in levels]
+            band = max(1, band_keys // (d1 - d0))
+            for b0 in range(y0, y1, band):
+                b1 = min(b0 + band, y1); c0, c1 = max(b0 - 1, 0), min(b1 + 1, hr)
+                qa, qb, keep = 0, h, None
+                if (b0, b1) != (y0, y1):   # only the query rows with a source in this band, masked to those queries
+                    inb = ((ky >= b0) & (ky < b1)).view(N, h, w)
+                    hit = inb.any(2).any(0).nonzero()
+                    if len(hit) == 0: continue
+                    qa, qb = int(hit[0]), int(hit[-1]) + 1
+                    keep = inb[:, qa:qb, :, None].float()
+                V = crop('ref', c0, c1, d0, d1)
+                loc = ((ky - c0) * (d1 - d0) + kx - d0).clamp(0, (c1 - c0) * (d1 - d0) - 1).view(N, h, w)[:, qa:qb]
+                rows = _offset_rows(c1 - c0, d1 - d0, Xq.device)
+                for (v, s), a in zip(V, acc):
+                    _hard_transfer(_to_blocks(v, s), rows, loc.reshape(N, -1), qb - qa, w, keep, a[:, qa:qb + 2])
+            T = [_from_blocks(a, C, s, self._norm(h, w, s, Xq.device)) for a, (C, s) in zip(acc, levels)]
             return AttentionOutput(S, *T, index)
 
     def _chunk(self, Q:Tensor, K:Tensor, row_floats:int) -> int:
