@@ -14,8 +14,8 @@ from .register import read_photo, zoom_ratio, register, scale_h, map_points, cor
 from .infer import read_mask, write_png, pad_input, run_network, resolve_checkpoint, DEFAULT_TILE, DEFAULT_HALO
 from .checkpoint import load_model
 from .io import resolve_device, ensure_dir
-from .data.pairs import down_up, to_tensor
-from .viz import to_uint8, source_map_figure, save_figure
+from .data.pairs import down_up
+from .viz import source_map_figure, save_figure
 
 # %% auto #0
 __all__ = ['SEARCHES', 'DEFAULT_WINDOW_RADIUS', 'TeleOnGrid', 'tele_on_output_grid', 'Completed', 'complete', 'complete_files']
@@ -68,11 +68,10 @@ def complete(model, wide:np.ndarray, tele:np.ndarray, H:np.ndarray, mask:np.ndar
     window = (-(y0 // 4), -(x0 // 4), window_radius) if search == 'window' else None
     device = torch.device(device) if device is not None else next(model.parameters()).device
     model.eval().to(device)
-    out, index, S = run_network(model, lr, hole, to_tensor(g.ref)[None], to_tensor(down_up(g.ref, 4))[None], tile, halo,
-                                window, device, progress)
+    out, index, S = run_network(model, lr, hole, g.ref, down_up(g.ref, 4), tile, halo, window, device, progress, as_uint8=True)
     h, w = wide.shape[:2]
     crop = lambda t: None if t is None else t[:h, :w]
-    return Completed(to_uint8(out[:, :4 * h, :4 * w]), crop(index), crop(S), g)
+    return Completed(np.ascontiguousarray(out[:4 * h, :4 * w]), crop(index), crop(S), g)
 
 # %% ../nbs/57_complete.ipynb #fa282a9d
 def complete_files(wide_path:str|Path, tele_path:str|Path, out_path:str|Path,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 import math
 from typing import NamedTuple
+from contextlib import contextmanager
 import cv2
 import numpy as np
 import torch
@@ -18,9 +19,10 @@ from .io import ensure_dir, resolve_device
 from .checkpoint import load_model
 
 # %% auto #0
-__all__ = ['DEFAULT_TILE', 'DEFAULT_HALO', 'DEFAULT_CHECKPOINT', 'MAX_PIXELS', 'read_mask', 'write_png', 'pad_input',
-           'ModelInputs', 'prepare_inputs', 'tile_starts', 'exact_halo', 'balanced_tile', 'lte_tiled', 'run_network',
-           'Restored', 'restore_details', 'restore', 'resolve_checkpoint', 'check_pixels', 'infer_files']
+__all__ = ['DEFAULT_TILE', 'DEFAULT_HALO', 'LTE_SCALES', 'DEFAULT_CHECKPOINT', 'MAX_PIXELS', 'read_mask', 'write_png',
+           'pad_input', 'ModelInputs', 'prepare_inputs', 'tile_starts', 'exact_halo', 'balanced_tile', 'lte_tiled',
+           'lte_rect', 'conv_layout', 'run_network', 'Restored', 'restore_details', 'restore', 'resolve_checkpoint',
+           'check_pixels', 'infer_files']
 
 # %% ../nbs/55_infer.ipynb #93c7a8b5
 def read_mask(path:str|Path) -> np.ndarray:
@@ -106,21 +108,36 @@ def balanced_tile(n:int, tile:int|None) -> int:
     if tile is None or tile >= n: return n
     return -(-n // -(-n // tile))
 
+LTE_SCALES = (1, 2, 4)  # pixels per feature of the LTE's lv1, lv2, lv3 outputs
+
 def lte_tiled(lte, x:Tensor, # [1,3,H,W] in [-1,1], H and W multiples of 4
-              tile:int=512, halo:int=16) -> tuple[Tensor, Tensor, Tensor]:
-    "The LTE's (lv1, lv2, lv3) of `x`, computed on tiles with a `halo` that covers its receptive field (exact)."
+              tile:int=512, halo:int=16, # halo: input pixels beyond the LTE's reach, a multiple of 4
+              levels:tuple[int, ...]=(0, 1, 2), # which outputs to keep (0 = lv1, 1 = lv2, 2 = lv3)
+             ) -> tuple[Tensor, ...]:
+    "The LTE's outputs `levels` of `x` (default all: lv1, lv2, lv3), computed on tiles with a `halo` (exact)."
     _, _, H, W = x.shape
-    if H * W <= tile * tile: return lte((x + 1) / 2)
+    if H * W <= tile * tile: return tuple(lte((x + 1) / 2)[l] for l in levels)
     outs = None
     for y0 in range(0, H, tile):
         for x0 in range(0, W, tile):
             y1, x1 = min(y0 + tile, H), min(x0 + tile, W)
             ey0, ex0, ey1, ex1 = max(y0 - halo, 0), max(x0 - halo, 0), min(y1 + halo, H), min(x1 + halo, W)
-            feats = lte((x[..., ey0:ey1, ex0:ex1] + 1) / 2)
-            if outs is None: outs = [f.new_empty(1, f.shape[1], H // s, W // s) for f, s in zip(feats, (1, 2, 4))]
-            for o, f, s in zip(outs, feats, (1, 2, 4)):
+            feats = [lte((x[..., ey0:ey1, ex0:ex1] + 1) / 2)[l] for l in levels]
+            scales = [LTE_SCALES[l] for l in levels]
+            if outs is None: outs = [f.new_empty(1, f.shape[1], H // s, W // s) for f, s in zip(feats, scales)]
+            for o, f, s in zip(outs, feats, scales):
                 o[..., y0 // s:y1 // s, x0 // s:x1 // s] = f[..., (y0 - ey0) // s:(y1 - ey0) // s, (x0 - ex0) // s:(x1 - ex0) // s]
     return tuple(outs)
+
+def lte_rect(lte, img:np.ndarray, # [H,W,3] uint8 image, H and W multiples of 4
+             y0:int, y1:int, x0:int, x1:int, # the rect, in lv3 positions (4 pixels each)
+             levels:tuple[int, ...]=(0, 1, 2), tile:int=512, halo:int=16, device=None) -> tuple[Tensor, ...]:
+    "The LTE's outputs `levels` of `img` on lv3 rows y0:y1, columns x0:x1, equal to the whole image's (halo = reach)."
+    H, W = img.shape[:2]
+    py0, py1, px0, px1 = max(4 * y0 - halo, 0), min(4 * y1 + halo, H), max(4 * x0 - halo, 0), min(4 * x1 + halo, W)
+    feats = lte_tiled(lte, to_tensor(img[py0:py1, px0:px1])[None].to(device), tile, halo, levels)
+    return tuple(f[..., (4 * y0 - py0) // s:(4 * y1 - py0) // s, (4 * x0 - px0) // s:(4 * x1 - px0) // s]
+                 for f, s in zip(feats, (LTE_SCALES[l] for l in levels)))
 
 def _tile_inputs(lr:np.ndarray, hole:np.ndarray, ey0:int, ey1:int, ex0:int, ex1:int, scale:int=4):
     "LR and LR_sr tensors of input rows ey0:ey1, columns ex0:ex1, made exactly as for the whole image."
@@ -133,37 +150,72 @@ def _tile_inputs(lr:np.ndarray, hole:np.ndarray, ey0:int, ey1:int, ex0:int, ex1:
     lr_sr = np.where(hh[..., None], np.uint8(0), lr_sr)
     return to_tensor(lr_t)[None], to_tensor(lr_sr)[None]
 
+@contextmanager
+def conv_layout(model:torch.nn.Module, channels_last:bool=True):
+    "The memory format to run `model`'s convolutions in; with channels_last, its weights in that layout until the end."
+    if not channels_last:
+        yield torch.contiguous_format; return
+    model.to(memory_format=torch.channels_last)                          # the weights' layout only: the same values
+    try: yield torch.channels_last
+    finally: model.to(memory_format=torch.contiguous_format)
+
+@contextmanager
+def conv_layout(model:torch.nn.Module, channels_last:bool=True):
+    "The memory format to run `model`'s convolutions in; with channels_last, its weights in that layout until the end."
+    if not channels_last:
+        yield torch.contiguous_format; return
+    model.to(memory_format=torch.channels_last)                          # the weights' layout only: the same values
+    try: yield torch.channels_last
+    finally: model.to(memory_format=torch.contiguous_format)
+
 @torch.no_grad()
 def run_network(model, lr:np.ndarray, # [hp,wp,3] uint8 padded input, zeros raised to 1 (see `prepare_inputs`)
                 hole:np.ndarray, # [4hp,4wp] bool holes
-                ref:Tensor, ref_sr:Tensor, # [1,3,H,W] reference and its degraded copy, in [-1,1]
+                ref:np.ndarray, ref_sr:np.ndarray, # [H,W,3] uint8 reference (H, W multiples of 4) and its degraded copy
                 tile:int|None=DEFAULT_TILE, halo:int=DEFAULT_HALO, # None: the whole input at once
-                window:tuple[int, int, int]|None=None, device=None, progress:bool=False, scale:int=4):
-    "Output [3,4hp,4wp] float, index [hp,wp] and S [hp,wp] (None for soft attention), the network run tile by tile."
+                window:tuple[int, int, int]|None=None, device=None, progress:bool=False, scale:int=4,
+                as_uint8:bool=False, # output as [4hp,4wp,3] uint8 (3 bytes a pixel instead of 12)
+                band_keys:int=16384, # reference positions whose features a tile holds at once (nine-shift search)
+                channels_last:bool=True, # run the LTE and MainNet convolutions in channels-last layout (faster on CPU)
+               ):
+    "Output ([3,4hp,4wp] float or uint8 image), index [hp,wp] and S [hp,wp] (None for soft attention), tile by tile."
     from tqdm.auto import tqdm
     device = device or next(model.parameters()).device
     hp, wp = lr.shape[:2]
     if tile is not None and tile < 1: raise ValueError(f"tile: expected a positive number of input pixels, got {tile}")
     if halo < 0: raise ValueError(f"halo: expected >= 0 input pixels, got {halo}")
-    lte = model.LTE
-    bank = model.SearchTransfer.prepare_ref(lte_tiled(lte, ref_sr.to(device))[2], *lte_tiled(lte, ref.to(device)))
-    out = torch.zeros(3, hp * scale, wp * scale)
+    st = model.SearchTransfer
+    out = np.zeros((hp * scale, wp * scale, 3), np.uint8) if as_uint8 else torch.zeros(3, hp * scale, wp * scale)
     index = S = None
     th, tw = balanced_tile(hp, tile), balanced_tile(wp, tile)
     cores = [(y, min(y + th, hp), x, min(x + tw, wp)) for y in range(0, hp, th) for x in range(0, wp, tw)]
-    for y0, y1, x0, x1 in tqdm(cores, desc='tiles', disable=not progress or len(cores) < 2, leave=False):
-        ey0, ey1, ex0, ex1 = max(y0 - halo, 0), min(y1 + halo, hp), max(x0 - halo, 0), min(x1 + halo, wp)
-        lr_t, lr_sr_t = (a.to(device) for a in _tile_inputs(lr, hole, ey0, ey1, ex0, ex1, scale))
-        win = None if window is None else (window[0] + ey0, window[1] + ex0, window[2])
-        att = model.SearchTransfer.search_transfer(lte((lr_sr_t + 1) / 2)[2], bank, win, model.query_holes(lr_sr_t))
-        sr = model.MainNet(lr_t, att.S, att.T_lv3, att.T_lv2, att.T_lv1, lr_sr=lr_sr_t)
-        cy, cx = slice(y0 - ey0, y1 - ey0), slice(x0 - ex0, x1 - ex0)
-        out[:, y0 * scale:y1 * scale, x0 * scale:x1 * scale] = \
-            sr[0, :, cy.start * scale:cy.stop * scale, cx.start * scale:cx.stop * scale].float().cpu()
-        if att.index is not None:
-            if index is None: index, S = torch.zeros(hp, wp, dtype=torch.long), torch.zeros(hp, wp)
-            index[y0:y1, x0:x1] = att.index[0].cpu().view(ey1 - ey0, ex1 - ex0)[cy, cx]
-            S[y0:y1, x0:x1] = att.S[0, 0].float().cpu()[cy, cx]
+    with conv_layout(model, channels_last) as fmt:
+        layout = lambda t: t.contiguous(memory_format=fmt)
+        lte = lambda x: tuple(f.contiguous() for f in model.LTE(layout(x)))  # the search works on plain layout
+        if st.uses_shift:   # the reference's features made per tile, band by band: memory bounded whatever its size
+            def ref_lte(kind, y0, y1, x0, x1):
+                if kind == 'sr': return lte_rect(lte, ref_sr, y0, y1, x0, x1, (2,), device=device)[0]
+                return lte_rect(lte, ref, y0, y1, x0, x1, device=device)
+            search = lambda q, win, holes: st.search_transfer_streamed(q, ref_lte, (ref.shape[0] // 4, ref.shape[1] // 4),
+                                                                       win, holes, band_keys)
+        else:               # soft attention, projections, 9C-dim search: the reference prepared whole, once
+            bank = st.prepare_ref(lte_tiled(lte, to_tensor(ref_sr)[None].to(device), levels=(2,))[0],
+                                  *lte_tiled(lte, to_tensor(ref)[None].to(device)))
+            search = lambda q, win, holes: st.search_transfer(q, bank, win, holes)
+        for y0, y1, x0, x1 in tqdm(cores, desc='tiles', disable=not progress or len(cores) < 2, leave=False):
+            ey0, ey1, ex0, ex1 = max(y0 - halo, 0), min(y1 + halo, hp), max(x0 - halo, 0), min(x1 + halo, wp)
+            lr_t, lr_sr_t = (a.to(device) for a in _tile_inputs(lr, hole, ey0, ey1, ex0, ex1, scale))
+            win = None if window is None else (window[0] + ey0, window[1] + ex0, window[2])
+            att = search(lte((lr_sr_t + 1) / 2)[2], win, model.query_holes(lr_sr_t))
+            sr = model.MainNet(*map(layout, (lr_t, att.S, att.T_lv3, att.T_lv2, att.T_lv1)), lr_sr=layout(lr_sr_t))
+            cy, cx = slice(y0 - ey0, y1 - ey0), slice(x0 - ex0, x1 - ex0)
+            core = sr[0, :, cy.start * scale:cy.stop * scale, cx.start * scale:cx.stop * scale].float().cpu()
+            if as_uint8: out[y0 * scale:y1 * scale, x0 * scale:x1 * scale] = to_uint8(core)
+            else: out[:, y0 * scale:y1 * scale, x0 * scale:x1 * scale] = core
+            if att.index is not None:
+                if index is None: index, S = torch.zeros(hp, wp, dtype=torch.long), torch.zeros(hp, wp)
+                index[y0:y1, x0:x1] = att.index[0].cpu().view(ey1 - ey0, ex1 - ex0)[cy, cx]
+                S[y0:y1, x0:x1] = att.S[0, 0].float().cpu()[cy, cx]
     return out, index, S
 
 # %% ../nbs/55_infer.ipynb #ce8af6a1
@@ -191,11 +243,10 @@ def restore_details(model:torch.nn.Module, # a TTSR model
     ref = modcrop(ref_image, 4)
     device = torch.device(device) if device is not None else next(model.parameters()).device
     model.eval().to(device)
-    out, index, S = run_network(model, lr, hole, to_tensor(ref)[None], to_tensor(down_up(ref, 4))[None], tile, halo,
-                                window, device, progress)
+    out, index, S = run_network(model, lr, hole, ref, down_up(ref, 4), tile, halo, window, device, progress, as_uint8=True)
     h, w = lr_image.shape[:2]
     crop = lambda t: None if t is None else t[:h, :w]
-    return Restored(to_uint8(out[:, :4 * h, :4 * w]), crop(index), crop(S), ref)
+    return Restored(np.ascontiguousarray(out[:4 * h, :4 * w]), crop(index), crop(S), ref)
 
 def restore(model:torch.nn.Module, lr_image:np.ndarray, ref_image:np.ndarray, mask:np.ndarray|None=None, **kwargs) -> np.ndarray:
     "Restored image (uint8, 4x the input's size) of `lr_image` with the texture of `ref_image`; see `restore_details`."
