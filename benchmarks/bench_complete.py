@@ -77,7 +77,10 @@ def measure(spec:dict) -> dict:
         c = c._replace(image=to_uint8(o.sr[0])[:4 * h, :4 * w], index=o.index[0].view(x.LR.shape[-2:])[:h, :w])
     t2 = time.perf_counter()
     np.save(spec['save'], c.image); np.save(spec['save'].replace('.npy', '_index.npy'), c.index.numpy())
-    return {**spec, 'model': name, 'output_mp': c.image.shape[0] * c.image.shape[1] / 1e6,
+    from ttsr.infer import balanced_tile
+    h, w = wide.image.shape[:2]
+    tile = None if spec['search'] == 'legacy' else [balanced_tile(-(-h // 4) * 4, spec['tile']), balanced_tile(-(-w // 4) * 4, spec['tile'])]
+    return {**spec, 'model': name, 'output_mp': c.image.shape[0] * c.image.shape[1] / 1e6, 'largest_tile_core': tile,
             'output_size': list(c.image.shape[1::-1]), 'ref_size': list(c.tele.ref.shape[1::-1]),
             'registration_s': round(t1 - t0, 2), 'network_s': round(t2 - t1, 2),
             'peak_rss_gib': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 3),
@@ -134,11 +137,12 @@ def main(argv=None):
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(info, indent=1))
     lines = [f"ttsr-complete benchmark, {info['date']}, {info['processor']}, one thread, model: {rows[0]['model'] if rows else '-'}", "",
-             "| output MP | search | network s | registration s | peak RSS GiB | PSNR vs exact dB | source differs |",
-             "|---|---|---|---|---|---|---|"]
+             "| output MP | search | tile core (input px) | network s | registration s | peak RSS GiB | PSNR vs exact dB | source differs |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         ps = r.get('psnr_vs_exact_db'); sd = r.get('source_differs_fraction')
-        lines.append(f"| {r['output_mp']:.2f} | {r['search']} | {r['network_s']:.1f} | {r['registration_s']:.1f} | "
+        tc = r.get('largest_tile_core')
+        lines.append(f"| {r['output_mp']:.2f} | {r['search']} | {'whole' if tc is None else f'{tc[0]}x{tc[1]}'} | {r['network_s']:.1f} | {r['registration_s']:.1f} | "
                      f"{r['peak_rss_gib']:.2f} | {'' if ps is None else f'{ps:.2f}'} | {'' if sd is None else f'{sd:.1%}'} |")
     lines += ["", "For comparison (quoted from issue 11, not measured by this script): the official TTSR code builds the full "
               "relevance matrix, so its memory grows with the square of the pixel count: 11.5 GiB at 0.59 MP; before the "
