@@ -159,15 +159,6 @@ def conv_layout(model:torch.nn.Module, channels_last:bool=True):
     try: yield torch.channels_last
     finally: model.to(memory_format=torch.contiguous_format)
 
-@contextmanager
-def conv_layout(model:torch.nn.Module, channels_last:bool=True):
-    "The memory format to run `model`'s convolutions in; with channels_last, its weights in that layout until the end."
-    if not channels_last:
-        yield torch.contiguous_format; return
-    model.to(memory_format=torch.channels_last)                          # the weights' layout only: the same values
-    try: yield torch.channels_last
-    finally: model.to(memory_format=torch.contiguous_format)
-
 @torch.no_grad()
 def run_network(model, lr:np.ndarray, # [hp,wp,3] uint8 padded input, zeros raised to 1 (see `prepare_inputs`)
                 hole:np.ndarray, # [4hp,4wp] bool holes
