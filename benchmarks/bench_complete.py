@@ -124,7 +124,10 @@ def main(argv=None):
                             save=str(Path(tmp)/f'{mp}_{search}.npy'))
                 print(f"{mp} MP, {search} search ...", file=sys.stderr, flush=True)
                 r = subprocess.run([sys.executable, __file__, '--one', json.dumps(spec)], capture_output=True, text=True, env=env)
-                if r.returncode: raise SystemExit(f"{mp} MP {search}: failed\n{r.stderr[-3000:]}")
+                if r.returncode:                       # keep the other rows: one failed configuration is one row
+                    why = (r.stderr.strip().splitlines() or ['no message'])[-1]
+                    print(f"{mp} MP {search}: failed\n{r.stderr[-3000:]}", file=sys.stderr, flush=True)
+                    spec.pop('save'); rows.append({**spec, 'output_mp': mp, 'error': why}); continue
                 row = json.loads(r.stdout.strip().splitlines()[-1])
                 res[search] = np.load(spec['save']), np.load(spec['save'].replace('.npy', '_index.npy'))
                 if search != 'exact' and 'exact' in res:
@@ -140,6 +143,8 @@ def main(argv=None):
              "| output MP | search | tile core (input px) | network s | registration s | peak RSS GiB | PSNR vs exact dB | source differs |",
              "|---|---|---|---|---|---|---|---|"]
     for r in rows:
+        if 'error' in r:
+            lines.append(f"| {r['output_mp']:.2f} | {r['search']} | failed: {r['error']} | | | | | |"); continue
         ps = r.get('psnr_vs_exact_db'); sd = r.get('source_differs_fraction')
         tc = r.get('largest_tile_core')
         lines.append(f"| {r['output_mp']:.2f} | {r['search']} | {'whole' if tc is None else f'{tc[0]}x{tc[1]}'} | {r['network_s']:.1f} | {r['registration_s']:.1f} | "
@@ -150,6 +155,7 @@ def main(argv=None):
               "(the 'legacy' rows re-measure that path here)."]
     a.out.with_suffix('.md').write_text('\n'.join(lines) + '\n')
     print('\n'.join(lines))
+    if any('error' in r for r in rows): raise SystemExit(1)
 
 
 if __name__ == '__main__':
