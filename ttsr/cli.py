@@ -174,29 +174,35 @@ def complete_main(argv:list[str]|None=None) -> int:
     from ttsr.infer import DEFAULT_TILE
     from ttsr.complete import SEARCHES, DEFAULT_WINDOW_RADIUS
     p = argparse.ArgumentParser(prog='ttsr-complete', description="Complete your wide photo with your tele photo: "
-                                "register them, enlarge the wide one x4 with the tele's detail where they overlap, fill masked holes.")
-    p.add_argument('wide', metavar='WIDE', type=Path, help="the wide photo: camera raw (DNG, ARW, CR2, NEF, ...) or JPEG/PNG/TIFF")
+                                "register them, enlarge the wide one to the tele's pixel density (at most 4x) with the tele's detail where "
+                                "they overlap and agree, fill masked holes.")
+    p.add_argument('wide', metavar='WIDE', type=Path, help="the wide photo: camera raw (DNG, ARW, CR2, NEF, ...) or JPEG/PNG/TIFF/HEIC")
     p.add_argument('tele', metavar='TELE', type=Path, help="the tele photo of the same scene, same kinds of file")
-    p.add_argument('-o', '--out', type=Path, required=True, help="output PNG, 4x the wide photo's size")
-    p.add_argument('--zoom', type=float, default=None, help="tele/wide magnification (default: from the files' focal lengths)")
+    p.add_argument('-o', '--out', type=Path, required=True, help="output PNG, upright, at --scale times the wide photo's size")
+    p.add_argument('--zoom', type=float, default=None, help="the tele's pixel density over the wide's, for the files as given (default: from "
+                   "their 35 mm-equivalent focal lengths, else the sensor pitch, else one camera's focal lengths)")
+    p.add_argument('--scale', type=float, default=None, help="output pixels per wide pixel, 1 to 4 (default: the tele's "
+                   "measured pixel density on the wide photo, clamped to [1, 4])")
     p.add_argument('--mask', type=Path, default=None, help="hole mask at the wide's or the output's size; bright pixels (>127) are holes")
     p.add_argument('--checkpoint', type=Path, default=None, help="model checkpoint (default: the shipped model, models/ttsr-mini.pt)")
     p.add_argument('--source-map', type=Path, default=None, help="also write a PNG showing where each output patch was copied from")
-    p.add_argument('--report', type=Path, default=None, help="also write a JSON report: homography, zoom, overlap fraction, residual, timings")
-    p.add_argument('--search', choices=SEARCHES, default='exact', help="'exact': every tele patch (default); 'window': only "
-                   "patches near each query's registered position (time linear in pixels)")
+    p.add_argument('--report', type=Path, default=None, help="also write a JSON report: zoom and its source, homography, scale, colour fit, timings")
+    p.add_argument('--search', choices=SEARCHES, default='auto', help="'exact': every tele patch; 'window': only patches "
+                   "near each query's registered position (time linear in pixels); 'auto' (default): exact while it is cheap")
     p.add_argument('--window-radius', type=int, default=DEFAULT_WINDOW_RADIUS,
                    help=f"with --search window: radius in wide pixels (default: {DEFAULT_WINDOW_RADIUS})")
     _tiling_args(p, tile=DEFAULT_TILE)
     p.add_argument('--device', default='auto', help="'auto' (CUDA if available), 'cpu', 'cuda' or 'cuda:N'")
+    p.add_argument('--threads', type=int, default=None, help="CPU threads (default: every core)")
     def command(a):
         from ttsr.complete import complete_files
         _check_tiling(a)
         if a.window_radius < 0: raise ValueError(f"--window-radius must be >= 0, got {a.window_radius}")
-        r = complete_files(a.wide, a.tele, a.out, a.zoom, a.mask, a.checkpoint, a.source_map, a.report, a.search,
-                           a.window_radius, a.tile, a.halo, a.device)
-        print(f"wrote {a.out} ({r['output_size'][0]}x{r['output_size'][1]}; zoom {r['measured_zoom']:.3f}, overlap "
-              f"{r['overlap_fraction']:.1%}, residual {r['registration_residual_px']:.2f} px, {r['seconds_total']:.1f} s)")
+        r = complete_files(a.wide, a.tele, a.out, a.zoom, a.mask, a.checkpoint, a.source_map, a.report, a.scale, a.search,
+                           a.window_radius, a.tile, a.halo, a.device, threads=a.threads)
+        print(f"wrote {a.out} ({r['output_size'][0]}x{r['output_size'][1]}, x{r['scale']:.2f}; zoom {r['zoom']:.3f} from "
+              f"{r['zoom_source'].split(' (')[0]}, measured {r['measured_zoom']:.3f}, overlap {r['overlap_fraction']:.1%}, "
+              f"residual {r['registration_residual_px']:.2f} px, {r['search']} search, {r['seconds_total']:.1f} s)")
     return _run(p, command, argv)
 
 
