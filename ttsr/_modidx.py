@@ -419,6 +419,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
             'ttsr.fusion': { 'ttsr.fusion.ColourFit': ('fusion.html#colourfit', 'ttsr/fusion.py'),
                              'ttsr.fusion.ColourFit.apply': ('fusion.html#colourfit.apply', 'ttsr/fusion.py'),
                              'ttsr.fusion.agreement': ('fusion.html#agreement', 'ttsr/fusion.py'),
+                             'ttsr.fusion.align_locally': ('fusion.html#align_locally', 'ttsr/fusion.py'),
                              'ttsr.fusion.classical_fusion': ('fusion.html#classical_fusion', 'ttsr/fusion.py'),
                              'ttsr.fusion.compose': ('fusion.html#compose', 'ttsr/fusion.py'),
                              'ttsr.fusion.detail': ('fusion.html#detail', 'ttsr/fusion.py'),
