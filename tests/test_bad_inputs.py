@@ -161,3 +161,19 @@ def test_source_map_soft_attention(files):
     refused('ttsr-infer', ['--checkpoint', files['soft'], '--lr', files['lr'], '--ref', files['ref'], '-o', out,
                            '--source-map', smap], smap, 'needs hard attention')
     assert not out.exists() and not smap.exists()
+
+
+# --- a soft-attention model is valid input: ttsr-infer runs it, whole and tiled (it used to crash in run_network)
+@pytest.mark.parametrize('tile', [[], ['--tile', '4']])
+def test_soft_attention_infers(files, tile):
+    out = files['dir']/f'soft_ok{len(tile)}.png'
+    code, err = run('ttsr-infer', '--checkpoint', files['soft'], '--lr', files['lr'], '--ref', files['ref'], '-o', out, *tile)
+    assert code == 0 and 'Traceback' not in err, f"exit {code}, stderr:\n{err[-3000:]}"
+    assert out.read_bytes()[:4] == b'\x89PNG'
+
+
+def test_complete_source_map_soft_attention(files):
+    out, smap = files['dir']/'soft_done.png', files['dir']/'soft_done_map.png'
+    refused('ttsr-complete', [files['lr'], files['ref'], '-o', out, '--zoom', '4', '--checkpoint', files['soft'],
+                              '--source-map', smap], smap, 'needs hard attention')
+    assert not out.exists() and not smap.exists()

@@ -93,6 +93,8 @@ def complete_files(wide_path:str|Path, tele_path:str|Path, out_path:str|Path,
     dev = resolve_device(device)
     ckpt = resolve_checkpoint(checkpoint)
     model = load_model(ckpt, map_location=dev)
+    if source_map_path is not None and model.cfg.attention != 'hard':   # refused before any output is written
+        raise ValueError(f"{source_map_path}: a source map needs hard attention; {ckpt} uses {model.cfg.attention} attention")
     wide, tele = read_photo(wide_path), read_photo(tele_path)
     z = zoom_ratio(wide, tele, zoom)
     mask = None
@@ -107,7 +109,6 @@ def complete_files(wide_path:str|Path, tele_path:str|Path, out_path:str|Path,
     c = complete(model, wide.image, tele.image, reg.H, mask, search, window_radius, tile, halo, dev, progress)
     write_png(out_path, c.image)
     if source_map_path is not None:
-        if c.index is None: raise ValueError(f"{ckpt}: a source map needs hard attention; this model uses soft attention")
         save_figure(source_map_figure(c.tele.ref, c.image, c.index.reshape(-1), c.S), source_map_path)
     report = dict(wide=str(wide_path), tele=str(tele_path), output=str(out_path), checkpoint=str(ckpt),
                   wide_size=list(wide.image.shape[1::-1]), tele_size=list(tele.image.shape[1::-1]),

@@ -181,7 +181,7 @@ def run_network(model, lr:np.ndarray, # [hp,wp,3] uint8 padded input, zeros rais
     th, tw = balanced_tile(hp, tile), balanced_tile(wp, tile)
     cores = [(y, min(y + th, hp), x, min(x + tw, wp)) for y in range(0, hp, th) for x in range(0, wp, tw)]
     with conv_layout(model, channels_last) as fmt:
-        layout = lambda t: t.contiguous(memory_format=fmt)
+        layout = lambda t: None if t is None else t.contiguous(memory_format=fmt)   # S is None for soft attention
         lte = lambda x: tuple(f.contiguous() for f in model.LTE(layout(x)))  # the search works on plain layout
         if st.uses_shift:   # the reference's features made per tile, band by band: memory bounded whatever its size
             def ref_lte(kind, y0, y1, x0, x1):
