@@ -6,7 +6,7 @@ files (as `init_from` and as a checkpoint), unknown or unavailable devices, an o
 huge image, and `--source-map` with a soft-attention model. Inputs are tiny; every refusal happens before any
 training or inference work.
 """
-import os, struct, subprocess, sys, zlib
+import errno, os, resource, struct, subprocess, sys, zlib
 from pathlib import Path
 import numpy as np
 import pytest
@@ -71,16 +71,19 @@ def files(tmp_path_factory):
     return f
 
 
-def run(script: str, *args) -> tuple[int, str]:
+def run(script: str, *args, file_size_limit: int|None = None) -> tuple[int, str]:
+    "Run a console script; `file_size_limit`: the most bytes it may write to any one file (RLIMIT_FSIZE)."
     env = {**os.environ, 'PYTHONPATH': str(ROOT), 'OMP_NUM_THREADS': '1'}
+    limit = None if file_size_limit is None else lambda: resource.setrlimit(
+        resource.RLIMIT_FSIZE, (file_size_limit, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
     r = subprocess.run([str(BIN/script), *map(str, args)], capture_output=True, text=True, env=env, timeout=300,
-                       cwd=ROOT)
+                       cwd=ROOT, preexec_fn=limit)
     return r.returncode, r.stderr
 
 
-def refused(script: str, args: list, *names: str):
+def refused(script: str, args: list, *names: str, file_size_limit: int|None = None):
     "Assert exit 2 and one stderr line that starts with the script's name and contains every string in `names`."
-    code, err = run(script, *args)
+    code, err = run(script, *args, file_size_limit=file_size_limit)
     assert code == 2, f"exit {code}, stderr:\n{err[-3000:]}"
     assert 'Traceback' not in err, err[-3000:]
     lines = err.strip().splitlines()
@@ -177,3 +180,18 @@ def test_complete_source_map_soft_attention(files):
     refused('ttsr-complete', [files['lr'], files['ref'], '-o', out, '--zoom', '4', '--checkpoint', files['soft'],
                               '--source-map', smap], smap, 'needs hard attention')
     assert not out.exists() and not smap.exists()
+
+
+# --- a failed output write (a file-size limit short of the PNG, at its last byte or mid-file): exit 2, one line, the
+# output named, no partial PNG (it used to say "wrote" and exit 0)
+@pytest.mark.parametrize('where', ['last byte', 'mid-file'])
+def test_infer_failed_write(files, where):
+    args = ['--checkpoint', files['model'], '--lr', files['lr'], '--ref', files['ref']]
+    ok = files['dir']/'write_ok.png'
+    code, err = run('ttsr-infer', *args, '-o', ok)
+    assert code == 0, err[-3000:]
+    size = ok.stat().st_size                                           # the PNG this write makes, measured
+    out = files['dir']/where.replace(' ', '_')/'out.png'
+    refused('ttsr-infer', [*args, '-o', out], out, os.strerror(errno.EFBIG),
+            file_size_limit=size - 1 if where == 'last byte' else size // 2)
+    assert os.listdir(out.parent) == []

@@ -438,7 +438,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                             'ttsr.infer.tile_starts': ('infer.html#tile_starts', 'ttsr/infer.py'),
                             'ttsr.infer.write_png': ('infer.html#write_png', 'ttsr/infer.py')},
             'ttsr.io': { 'ttsr.io.DeviceError': ('io.html#deviceerror', 'ttsr/io.py'),
-                         'ttsr.io._commit': ('io.html#_commit', 'ttsr/io.py'),
+                         'ttsr.io._atomic': ('io.html#_atomic', 'ttsr/io.py'),
                          'ttsr.io._fsync_dir': ('io.html#_fsync_dir', 'ttsr/io.py'),
                          'ttsr.io.atomic_write': ('io.html#atomic_write', 'ttsr/io.py'),
                          'ttsr.io.atomic_write_with': ('io.html#atomic_write_with', 'ttsr/io.py'),
