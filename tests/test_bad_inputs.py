@@ -40,6 +40,10 @@ def files(tmp_path_factory):
     tiny = dict(n_feats=8, num_res_blocks=(1, 1, 1, 1), init_lte_from_vgg=False)
     f['model'] = save_checkpoint(d/'model.pt', TTSR(TTSRConfig(**tiny)))
     f['soft'] = save_checkpoint(d/'soft.pt', TTSR(TTSRConfig(attention='soft', embedding_dim=576, **tiny)))
+    ck = torch.load(f['model'], weights_only=True)                        # weights of a diverged training
+    f['nan_weight'] = sorted(ck['state_dict'])[0]
+    ck['state_dict'][f['nan_weight']].view(-1)[0] = float('nan')
+    torch.save(ck, d/'nan.pt'); f['nan'] = d/'nan.pt'
     whole = f['model'].read_bytes()
     (d/'truncated.pt').write_bytes(whole[:len(whole) // 3]); f['truncated'] = d/'truncated.pt'
     torch.save({'state_dict': {'w': torch.ones(1)}, 'hook': Payload()}, d/'payload.pt'); f['payload'] = d/'payload.pt'
@@ -118,6 +122,13 @@ def test_train_init_from_bad_weights(files, kind, what):
 def test_infer_bad_checkpoint(files, kind, what):
     refused('ttsr-infer', ['--checkpoint', files[kind], '--lr', files['lr'], '--ref', files['ref'],
                            '-o', files['dir']/'out.png'], files[kind], what)
+
+
+def test_infer_nan_weights(files):
+    out = files['dir']/'nan_out.png'
+    refused('ttsr-infer', ['--checkpoint', files['nan'], '--lr', files['lr'], '--ref', files['ref'], '-o', out],
+            files['nan'], f"weight {files['nan_weight']} holds NaN")
+    assert not out.exists()
 
 
 def test_evaluate_bad_checkpoint(files):

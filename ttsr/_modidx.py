@@ -127,6 +127,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'ttsr.archs.vgg.vgg19_features': ('archs.vgg.html#vgg19_features', 'ttsr/archs/vgg.py'),
                                 'ttsr.archs.vgg.vgg19_weights_path': ('archs.vgg.html#vgg19_weights_path', 'ttsr/archs/vgg.py')},
             'ttsr.checkpoint': { 'ttsr.checkpoint._first_line': ('checkpoint.html#_first_line', 'ttsr/checkpoint.py'),
+                                 'ttsr.checkpoint._first_non_finite': ('checkpoint.html#_first_non_finite', 'ttsr/checkpoint.py'),
                                  'ttsr.checkpoint._run_layout': ('checkpoint.html#_run_layout', 'ttsr/checkpoint.py'),
                                  'ttsr.checkpoint._upgrade': ('checkpoint.html#_upgrade', 'ttsr/checkpoint.py'),
                                  'ttsr.checkpoint.load_checkpoint': ('checkpoint.html#load_checkpoint', 'ttsr/checkpoint.py'),
