@@ -6,7 +6,7 @@ files (as `init_from` and as a checkpoint), unknown or unavailable devices, an o
 huge image, and `--source-map` with a soft-attention model. Inputs are tiny; every refusal happens before any
 training or inference work.
 """
-import errno, os, resource, struct, subprocess, sys, zlib
+import errno, os, resource, struct, subprocess, sys, tomllib, zlib
 from pathlib import Path
 import numpy as np
 import pytest
@@ -206,3 +206,15 @@ def test_infer_failed_write(files, where):
     refused('ttsr-infer', [*args, '-o', out], out, os.strerror(errno.EFBIG),
             file_size_limit=size - 1 if where == 'last byte' else size // 2)
     assert os.listdir(out.parent) == []
+
+
+# --- usage errors: every console script says what is wrong in one line, without argparse's usage lines
+SCRIPTS = sorted(tomllib.loads((ROOT/'pyproject.toml').read_text())['project']['scripts'])
+
+@pytest.mark.parametrize('script', SCRIPTS)
+def test_usage_error_one_line(script):
+    refused(script, ['--no-such-option'])     # unrecognised, or a required argument missing first
+
+
+def test_missing_argument_one_line():
+    refused('ttsr-infer', ['--lr', 'x.png'], 'the following arguments are required: --ref, -o/--out')
