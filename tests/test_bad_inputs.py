@@ -3,8 +3,9 @@
 Each case runs the installed console script (ttsr-prepare, ttsr-train, ttsr-evaluate, ttsr-infer) in a subprocess on
 one kind of bad input: out-of-range or non-finite config numbers, unreadable / truncated / pickle-carrying weights
 files (as `init_from` and as a checkpoint), unknown or unavailable devices, an output path under a regular file, a
-huge image, and `--source-map` with a soft-attention model. Inputs are tiny; every refusal happens before any
-training or inference work.
+huge image, `--source-map` with a soft-attention model (ttsr-infer and ttsr-complete), weights holding NaN, an output
+write that fails (a file-size limit), and usage errors of every console script. Inputs are tiny; every refusal but the
+failed write happens before any training or inference work. A soft-attention model, valid input, must run.
 """
 import errno, os, resource, struct, subprocess, sys, tomllib, zlib
 from pathlib import Path
