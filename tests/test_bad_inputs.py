@@ -3,10 +3,11 @@
 Each case runs the installed console script (ttsr-prepare, ttsr-train, ttsr-evaluate, ttsr-infer) in a subprocess on
 one kind of bad input: out-of-range or non-finite config numbers, unreadable / truncated / pickle-carrying weights
 files (as `init_from` and as a checkpoint), unknown or unavailable devices, an output path under a regular file, a
-huge image, and `--source-map` with a soft-attention model. Inputs are tiny; every refusal happens before any
-training or inference work.
+huge image, `--source-map` with a soft-attention model (ttsr-infer and ttsr-complete), weights holding NaN, an output
+write that fails (a file-size limit), and usage errors of every console script. Inputs are tiny; every refusal but the
+failed write happens before any training or inference work. A soft-attention model, valid input, must run.
 """
-import os, struct, subprocess, sys, zlib
+import errno, os, resource, struct, subprocess, sys, tomllib, zlib
 from pathlib import Path
 import numpy as np
 import pytest
@@ -40,6 +41,10 @@ def files(tmp_path_factory):
     tiny = dict(n_feats=8, num_res_blocks=(1, 1, 1, 1), init_lte_from_vgg=False)
     f['model'] = save_checkpoint(d/'model.pt', TTSR(TTSRConfig(**tiny)))
     f['soft'] = save_checkpoint(d/'soft.pt', TTSR(TTSRConfig(attention='soft', embedding_dim=576, **tiny)))
+    ck = torch.load(f['model'], weights_only=True)                        # weights of a diverged training
+    f['nan_weight'] = sorted(ck['state_dict'])[0]
+    ck['state_dict'][f['nan_weight']].view(-1)[0] = float('nan')
+    torch.save(ck, d/'nan.pt'); f['nan'] = d/'nan.pt'
     whole = f['model'].read_bytes()
     (d/'truncated.pt').write_bytes(whole[:len(whole) // 3]); f['truncated'] = d/'truncated.pt'
     torch.save({'state_dict': {'w': torch.ones(1)}, 'hook': Payload()}, d/'payload.pt'); f['payload'] = d/'payload.pt'
@@ -71,16 +76,19 @@ def files(tmp_path_factory):
     return f
 
 
-def run(script: str, *args) -> tuple[int, str]:
+def run(script: str, *args, file_size_limit: int|None = None) -> tuple[int, str]:
+    "Run a console script; `file_size_limit`: the most bytes it may write to any one file (RLIMIT_FSIZE)."
     env = {**os.environ, 'PYTHONPATH': str(ROOT), 'OMP_NUM_THREADS': '1'}
+    limit = None if file_size_limit is None else lambda: resource.setrlimit(
+        resource.RLIMIT_FSIZE, (file_size_limit, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
     r = subprocess.run([str(BIN/script), *map(str, args)], capture_output=True, text=True, env=env, timeout=300,
-                       cwd=ROOT)
+                       cwd=ROOT, preexec_fn=limit)
     return r.returncode, r.stderr
 
 
-def refused(script: str, args: list, *names: str):
+def refused(script: str, args: list, *names: str, file_size_limit: int|None = None):
     "Assert exit 2 and one stderr line that starts with the script's name and contains every string in `names`."
-    code, err = run(script, *args)
+    code, err = run(script, *args, file_size_limit=file_size_limit)
     assert code == 2, f"exit {code}, stderr:\n{err[-3000:]}"
     assert 'Traceback' not in err, err[-3000:]
     lines = err.strip().splitlines()
@@ -115,6 +123,13 @@ def test_train_init_from_bad_weights(files, kind, what):
 def test_infer_bad_checkpoint(files, kind, what):
     refused('ttsr-infer', ['--checkpoint', files[kind], '--lr', files['lr'], '--ref', files['ref'],
                            '-o', files['dir']/'out.png'], files[kind], what)
+
+
+def test_infer_nan_weights(files):
+    out = files['dir']/'nan_out.png'
+    refused('ttsr-infer', ['--checkpoint', files['nan'], '--lr', files['lr'], '--ref', files['ref'], '-o', out],
+            files['nan'], f"weight {files['nan_weight']} holds NaN")
+    assert not out.exists()
 
 
 def test_evaluate_bad_checkpoint(files):
@@ -161,3 +176,46 @@ def test_source_map_soft_attention(files):
     refused('ttsr-infer', ['--checkpoint', files['soft'], '--lr', files['lr'], '--ref', files['ref'], '-o', out,
                            '--source-map', smap], smap, 'needs hard attention')
     assert not out.exists() and not smap.exists()
+
+
+# --- a soft-attention model is valid input: ttsr-infer runs it, whole and tiled (it used to crash in run_network)
+@pytest.mark.parametrize('tile', [[], ['--tile', '4']])
+def test_soft_attention_infers(files, tile):
+    out = files['dir']/f'soft_ok{len(tile)}.png'
+    code, err = run('ttsr-infer', '--checkpoint', files['soft'], '--lr', files['lr'], '--ref', files['ref'], '-o', out, *tile)
+    assert code == 0 and 'Traceback' not in err, f"exit {code}, stderr:\n{err[-3000:]}"
+    assert out.read_bytes()[:4] == b'\x89PNG'
+
+
+def test_complete_source_map_soft_attention(files):
+    out, smap = files['dir']/'soft_done.png', files['dir']/'soft_done_map.png'
+    refused('ttsr-complete', [files['lr'], files['ref'], '-o', out, '--zoom', '4', '--checkpoint', files['soft'],
+                              '--source-map', smap], smap, 'needs hard attention')
+    assert not out.exists() and not smap.exists()
+
+
+# --- a failed output write (a file-size limit short of the PNG, at its last byte or mid-file): exit 2, one line, the
+# output named, no partial PNG (it used to say "wrote" and exit 0)
+@pytest.mark.parametrize('where', ['last byte', 'mid-file'])
+def test_infer_failed_write(files, where):
+    args = ['--checkpoint', files['model'], '--lr', files['lr'], '--ref', files['ref']]
+    ok = files['dir']/'write_ok.png'
+    code, err = run('ttsr-infer', *args, '-o', ok)
+    assert code == 0, err[-3000:]
+    size = ok.stat().st_size                                           # the PNG this write makes, measured
+    out = files['dir']/where.replace(' ', '_')/'out.png'
+    refused('ttsr-infer', [*args, '-o', out], out, os.strerror(errno.EFBIG),
+            file_size_limit=size - 1 if where == 'last byte' else size // 2)
+    assert os.listdir(out.parent) == []
+
+
+# --- usage errors: every console script says what is wrong in one line, without argparse's usage lines
+SCRIPTS = sorted(tomllib.loads((ROOT/'pyproject.toml').read_text())['project']['scripts'])
+
+@pytest.mark.parametrize('script', SCRIPTS)
+def test_usage_error_one_line(script):
+    refused(script, ['--no-such-option'])     # unrecognised, or a required argument missing first
+
+
+def test_missing_argument_one_line():
+    refused('ttsr-infer', ['--lr', 'x.png'], 'the following arguments are required: --ref, -o/--out')

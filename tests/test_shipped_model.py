@@ -1,23 +1,20 @@
 """The shipped model (models/ttsr-mini.pt, the default of ttsr-infer and the explorer) uses its reference: on held-out
 pairs this test builds from the held-out test photos (no holes, a seed the model card's pairs do not use), its PSNR
 gain over No super-resolution is larger where the reference covers the output than where it does not (issue 9).
-Fast: 16 pairs of 96 px on one thread. Needs the Debian photo packages `tools/setup.sh` installs as root."""
-import pytest
+Fast: 16 pairs of 96 px on one thread. The test photos come from the Debian packages or, without them, from the
+copies in ttsr/data/held_out_photos/ (the same pixels)."""
 import torch
 
 from ttsr.checkpoint import load_model
 from ttsr.data.datasets import DataConfig
-from ttsr.data.photos import PhotoPairs, TEST_PHOTOS, TRAIN_PHOTOS, PHOTOS, debian_packages
+from ttsr.data.photos import PhotoPairs, TEST_PHOTOS, TRAIN_PHOTOS
 from ttsr.evaluate import evaluate_model
 from ttsr.infer import DEFAULT_CHECKPOINT
 from ttsr.shipped import headline
-from pathlib import Path
 
 
 def test_shipped_model_uses_the_reference():
     assert DEFAULT_CHECKPOINT.is_file(), f"{DEFAULT_CHECKPOINT}: the shipped model is missing (ttsr-ship ttsr_mini writes it)"
-    missing = [n for n in TEST_PHOTOS if PHOTOS[n].path and not Path(PHOTOS[n].path).is_file()]
-    if missing: pytest.skip(f"test photos {missing} missing: install {debian_packages(missing)} (tools/setup.sh as root)")
     assert not set(TEST_PHOTOS) & set(TRAIN_PHOTOS)
     torch.set_num_threads(1)
     model = load_model(DEFAULT_CHECKPOINT)

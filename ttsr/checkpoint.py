@@ -77,6 +77,11 @@ def load_checkpoint(path:str|Path, map_location='cpu') -> dict:
         raise ValueError(f"{path}: checkpoint lacks its model 'config' or 'state_dict'")
     return ck
 
+def _first_non_finite(state_dict:dict) -> str|None:
+    "Name of the first floating-point tensor in `state_dict` holding NaN or infinity; None when all are finite."
+    return next((k for k, v in state_dict.items()
+                 if isinstance(v, torch.Tensor) and v.is_floating_point() and not torch.isfinite(v).all()), None)
+
 def load_model(path:str|Path, map_location='cpu') -> TTSR:
     "Rebuild the TTSR stored in a checkpoint (model file or training run), in eval mode."
     ck = load_checkpoint(path, map_location)
@@ -85,6 +90,8 @@ def load_model(path:str|Path, map_location='cpu') -> TTSR:
     model.cfg = cfg
     problems = _check_fit(model, ck['state_dict'])
     if problems: raise ValueError(f"{path}: weights do not fit the stored config: " + '; '.join(problems))
+    bad = _first_non_finite(ck['state_dict'])        # a diverged training: the output would be black or noise
+    if bad: raise ValueError(f"{path}: refused, weight {bad} holds NaN or infinite values (a diverged training?)")
     model.load_state_dict(ck['state_dict'])
     if ck['vgg_weights_loaded'] is not None: model.vgg_weights_loaded = ck['vgg_weights_loaded']
     return model.to(map_location).eval()

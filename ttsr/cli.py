@@ -4,7 +4,7 @@
 
 # %% ../nbs/60_cli.ipynb #9fed27a9
 from __future__ import annotations
-import argparse, json, sys
+import argparse, json, sys, warnings
 from pathlib import Path
 from .config import load_yaml
 
@@ -25,12 +25,16 @@ def _message(e:BaseException) -> str:
 
 def _run(parser:argparse.ArgumentParser, command, argv:list[str]|None) -> int:
     "Parse `argv` with `parser`, call `command(args)`; return 0, or 2 with a one-line message for user errors."
+    say = lambda kind, msg: print(f"{parser.prog}: {kind}: {' '.join(str(msg).split())}", file=sys.stderr)
+    parser.error = lambda msg: (say('error', msg), parser.exit(2))   # argparse's usage lines left out: --help has them
     try: args = parser.parse_args(argv)
     except SystemExit as e: return int(e.code or 0)                  # --help (0) or a usage error (2)
-    try: command(args)
-    except (*USER_ERRORS, OSError, MemoryError) as e:
-        print(f"{parser.prog}: error: {_message(e)}", file=sys.stderr)
-        return 2
+    with warnings.catch_warnings():
+        warnings.showwarning = lambda msg, *_, **__: say('warning', msg)   # one line, not the file:line + source line
+        try: command(args)
+        except (*USER_ERRORS, OSError, MemoryError) as e:
+            say('error', _message(e))
+            return 2
     return 0
 
 def _params_arg(p:argparse.ArgumentParser):

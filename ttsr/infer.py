@@ -15,7 +15,7 @@ from torch import Tensor
 from .data.pairs import read_rgb, resize_bicubic, down_up, modcrop, to_tensor
 from .data.masks import downscale_mask
 from .viz import to_uint8, source_map_figure, save_figure
-from .io import ensure_dir, resolve_device
+from .io import ensure_dir, resolve_device, atomic_write
 from .checkpoint import load_model
 
 # %% auto #0
@@ -30,12 +30,12 @@ def read_mask(path:str|Path) -> np.ndarray:
     return read_rgb(path).max(axis=2) > 127
 
 def write_png(path:str|Path, img:np.ndarray) -> Path:
-    "Write an HxWx3 uint8 RGB image as PNG, creating parent folders."
+    "Write an HxWx3 uint8 RGB image as PNG, atomically (encoded in memory first), creating parent folders."
     path = Path(path)
     if path.suffix.lower() != '.png': raise ValueError(f"{path}: output must be a .png file")
-    img = to_uint8(img)
-    ensure_dir(path.parent)
-    if not cv2.imwrite(str(path), np.ascontiguousarray(img[..., ::-1])): raise ValueError(f"{path}: could not write the image")
+    ok, png = cv2.imencode('.png', np.ascontiguousarray(to_uint8(img)[..., ::-1]))
+    if not ok: raise ValueError(f"{path}: could not encode the image as PNG")
+    with atomic_write(path) as f: f.write(png.tobytes())   # a failed write: an OSError naming `path`, no partial file
     return path
 
 # %% ../nbs/55_infer.ipynb #fe465c4e
@@ -181,7 +181,7 @@ def run_network(model, lr:np.ndarray, # [hp,wp,3] uint8 padded input, zeros rais
     th, tw = balanced_tile(hp, tile), balanced_tile(wp, tile)
     cores = [(y, min(y + th, hp), x, min(x + tw, wp)) for y in range(0, hp, th) for x in range(0, wp, tw)]
     with conv_layout(model, channels_last) as fmt:
-        layout = lambda t: t.contiguous(memory_format=fmt)
+        layout = lambda t: None if t is None else t.contiguous(memory_format=fmt)   # S is None for soft attention
         lte = lambda x: tuple(f.contiguous() for f in model.LTE(layout(x)))  # the search works on plain layout
         if st.uses_shift:   # the reference's features made per tile, band by band: memory bounded whatever its size
             def ref_lte(kind, y0, y1, x0, x1):

@@ -38,38 +38,34 @@ def _fsync_dir(folder:Path):
     except OSError: pass
     finally: os.close(fd)
 
-def _commit(tmp:Path, path:Path):
-    "fsync the written temporary file, move it onto `path`, fsync the folder."
-    with open(tmp, 'rb') as f: os.fsync(f.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
+@contextlib.contextmanager
+def _atomic(path:Path):
+    "Yield the temporary file to fill; then fsync it, move it onto `path`, fsync the folder. The one atomic commit."
+    ensure_dir(path.parent)
+    tmp = temp_path(path)
+    try:
+        yield tmp
+        if not tmp.is_file(): raise OSError(f"{path}: the writer produced no file")
+        with open(tmp, 'rb') as f: os.fsync(f.fileno())
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    except OSError as e:           # a full disk or a file-size limit: name the file being written, not the temporary
+        if e.filename is None and e.strerror: raise OSError(e.errno, e.strerror, str(path)) from None
+        raise
+    finally: tmp.unlink(missing_ok=True)
 
 def atomic_write_with(path:str|Path, # the file to (re)place
                       write:Callable[[Path], object], # writes the content to the file path it is given
                      ) -> Path:
     "Let `write` fill a temporary file, then atomically and durably replace `path` with it."
-    path = Path(path); ensure_dir(path.parent)
-    tmp = temp_path(path)
-    try:
-        write(tmp)
-        if not tmp.is_file(): raise OSError(f"{path}: the writer produced no file")
-        _commit(tmp, path)
-    finally: tmp.unlink(missing_ok=True)
-    return path
+    with _atomic(Path(path)) as tmp: write(tmp)
+    return Path(path)
 
 @contextlib.contextmanager
 def atomic_write(path:str|Path, mode:str='wb', **kwargs):
     "Context manager yielding an open temporary file; on success it atomically and durably replaces `path`."
     if mode not in ('w', 'wb'): raise ValueError(f"atomic_write: mode must be 'w' or 'wb', got {mode!r}")
-    path = Path(path); ensure_dir(path.parent)
-    tmp = temp_path(path)
-    try:
-        with open(tmp, mode, **kwargs) as f:
-            yield f
-            f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
-        _fsync_dir(path.parent)
-    finally: tmp.unlink(missing_ok=True)
+    with _atomic(Path(path)) as tmp, open(tmp, mode, **kwargs) as f: yield f   # closed (flushed) before the commit
 
 # %% ../nbs/00a_io.ipynb #8cfda059
 def write_text(path:str|Path, text:str) -> Path:

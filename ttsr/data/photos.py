@@ -4,18 +4,21 @@
 
 # %% ../../nbs/07a_data.photos.ipynb #91f12b13
 from __future__ import annotations
-import hashlib
+import functools, hashlib
+from importlib.resources import files
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
+from PIL import Image
 from .demo import load_demo_image
 from .demo_pairs import TEST_SOURCES
 from .pairs import read_rgb, resize_bicubic, down_up, Rect, sample_overlapping_rects, overlap_map
 from .datasets import DataConfig, _SeededDataset
 
 # %% auto #0
-__all__ = ['PHOTOS', 'TEST_PHOTOS', 'VAL_PHOTOS', 'TRAIN_PHOTOS', 'PHOTO_MAX_SIDE', 'REF_GRID', 'Photo', 'debian_packages',
-           'load_photo', 'pixel_hash', 'check_held_out', 'photo_pair', 'PhotoPairs']
+__all__ = ['PHOTOS', 'TEST_PHOTOS', 'VAL_PHOTOS', 'TRAIN_PHOTOS', 'PHOTO_MAX_SIDE', 'HELD_OUT_COPIES', 'REF_GRID', 'Photo',
+           'debian_packages', 'held_out_debian', 'held_out_copy', 'load_photo', 'write_held_out_copies', 'pixel_hash',
+           'check_held_out', 'photo_pair', 'PhotoPairs']
 
 # %% ../../nbs/07a_data.photos.ipynb #955481dc
 @dataclass(frozen=True)
@@ -71,13 +74,25 @@ def debian_packages(names=None) -> list[str]:
     "Debian packages that install the photos `names` (all photos when None)."
     return sorted({PHOTOS[n].source for n in (names or PHOTOS) if PHOTOS[n].path is not None})
 
+HELD_OUT_COPIES = files('ttsr.data') / 'held_out_photos'   # the held-out Debian photos at PHOTO_MAX_SIDE (LICENCES.md)
+
+def held_out_debian() -> tuple[str, ...]:
+    "The held-out photos (test and validation) that come from Debian packages: the ones with committed copies."
+    return tuple(n for n in TEST_PHOTOS + VAL_PHOTOS if PHOTOS[n].path is not None)
+
+def held_out_copy(name:str) -> Path:
+    "The committed copy of held-out Debian photo `name`: `load_photo(name)`'s pixels, lossless PNG."
+    return Path(HELD_OUT_COPIES / f'{name}.png')
+
 def load_photo(name:str, # a key of PHOTOS
                max_side:int|None=PHOTO_MAX_SIDE, # shrink so the long side is at most this; None = original size
               ) -> np.ndarray: # [H,W,3] uint8 RGB
-    "Decode photo `name`, naming the Debian package to install when its file is missing."
+    "Decode photo `name` (a held-out one from its committed copy without the Debian package), or name the package."
     if name not in PHOTOS: raise ValueError(f"unknown photo {name!r}; known photos: {sorted(PHOTOS)}")
     p = PHOTOS[name]
     if p.path is None: img = load_demo_image(name)
+    elif not Path(p.path).is_file() and max_side == PHOTO_MAX_SIDE and held_out_copy(name).is_file():
+        return read_rgb(held_out_copy(name))              # already shrunk: the same pixels as the Debian file gives
     elif not Path(p.path).is_file():
         raise FileNotFoundError(f"{p.path}: photo {name!r} is missing; install the Debian package {p.source} "
                                 f"(`bash tools/setup.sh` as root installs {', '.join(debian_packages())})")
@@ -88,6 +103,15 @@ def load_photo(name:str, # a key of PHOTOS
         img = resize_bicubic(img, (round(w * f), round(h * f)))
     return np.ascontiguousarray(img)
 
+def write_held_out_copies(folder:str|Path|None=None) -> list[Path]:
+    "Write the copies of `held_out_debian()` photos from the installed Debian files (maintenance; default: the package's)."
+    folder = Path(folder or HELD_OUT_COPIES); folder.mkdir(parents=True, exist_ok=True)
+    missing = [PHOTOS[n].path for n in held_out_debian() if not Path(PHOTOS[n].path).is_file()]
+    if missing: raise FileNotFoundError(f"{missing[0]}: needed to write the held-out copies; install {debian_packages(held_out_debian())}")
+    out = [folder/f'{n}.png' for n in held_out_debian()]
+    for n, f in zip(held_out_debian(), out): Image.fromarray(load_photo(n)).save(f, optimize=True)   # lossless
+    return out
+
 # %% ../../nbs/07a_data.photos.ipynb #fe37cdc5
 def pixel_hash(img:np.ndarray) -> str:
     "SHA-256 of an image's shape and pixels (identical photos hash alike whatever their file name)."
@@ -96,11 +120,13 @@ def pixel_hash(img:np.ndarray) -> str:
 def check_held_out(train=TRAIN_PHOTOS, # photos used for training
                    held_out=TEST_PHOTOS + VAL_PHOTOS, # photos that must stay out of training
                    load=None, # name -> uint8 image; default: load_photo (demo test faces via load_demo_image)
+                   pixels:bool=True, # False: by name only (nothing decoded)
                   ):
     "Raise unless no held-out photo nor FFHQ-style demo test face is a training photo, by name and by pixels."
     load = load or (lambda n: load_photo(n) if n in PHOTOS else load_demo_image(n))
     names = set(train) & (set(held_out) | set(TEST_SOURCES))
     if names: raise ValueError(f"held-out photos used for training: {sorted(names)}")
+    if not pixels: return
     seen = {pixel_hash(load(n)): n for n in train}
     for n in [*held_out, *TEST_SOURCES]:
         h = pixel_hash(load(n))
@@ -132,6 +158,11 @@ def _flip_rot(img:np.ndarray, rng:np.random.Generator) -> np.ndarray:
     if rng.random() < 0.5: img = img[:, ::-1]
     return np.ascontiguousarray(np.rot90(img, int(rng.integers(4))))
 
+@functools.cache
+def _held_out_image(name:str) -> np.ndarray:
+    "A held-out photo or demo test face, decoded once per process (the training photos are checked against it)."
+    return load_photo(name) if name in PHOTOS else load_demo_image(name)
+
 class PhotoPairs(_SeededDataset):
     "Partial-SR + inpainting pairs cut from the offline photos (train: TRAIN_PHOTOS; val/test: held-out photos)."
     def __init__(self, cfg:DataConfig, split:str, ref_grid:int=REF_GRID, photos:tuple[str, ...]|None=None):
@@ -139,12 +170,21 @@ class PhotoPairs(_SeededDataset):
         self.names = photos or {'train': TRAIN_PHOTOS, 'val': VAL_PHOTOS, 'test': TEST_PHOTOS}[split]
         self.grid = ref_grid
         self.crops = cfg.train_crops_per_pair if self.train else cfg.val_crops_per_pair
-        cache = {n: load_photo(n) for n in self.names}
-        if self.train:   # no held-out photo may be trained on, by name or by pixels
-            check_held_out(self.names, load=lambda n: cache[n] if n in cache else load_photo(n) if n in PHOTOS else load_demo_image(n))
-        self.images = [cache[n] for n in self.names]
-        small = [n for n, im in zip(self.names, self.images) if min(im.shape[:2]) < 2 * cfg.crop_size]
-        if small: raise ValueError(f"photos {small} are smaller than 2 x crop_size = {2 * cfg.crop_size}px")
+        self.images = {}   # name -> photo; training photos are decoded on first use, so a run that trains 0 epochs
+        if self.train: check_held_out(self.names, pixels=False)   # needs none of them (and no Debian package)
+        else:
+            for k in range(len(self.names)): self.photo(k)                 # held-out photos: decoded and checked now
+
+    def photo(self, k:int) -> np.ndarray:
+        "Photo `k`, decoded once; a training photo is first checked by pixels against every held-out photo."
+        n = self.names[k]
+        if n not in self.images:
+            img = load_photo(n)
+            if self.train: check_held_out((n,), load=lambda m: img if m == n else _held_out_image(m))
+            if min(img.shape[:2]) < 2 * self.cfg.crop_size:
+                raise ValueError(f"photos {[n]} are smaller than 2 x crop_size = {2 * self.cfg.crop_size}px")
+            self.images[n] = img
+        return self.images[n]
 
     def __len__(self): return len(self.names) * self.crops
 
@@ -153,7 +193,7 @@ class PhotoPairs(_SeededDataset):
         k = index // self.crops
         rng = self.rng(index)
         masked = self.is_masked(index, rng)
-        photo = _flip_rot(self.images[k], rng) if self.train else self.images[k]
+        photo = _flip_rot(self.photo(k), rng) if self.train else self.photo(k)
         images = photo_pair(rng, photo, self.cfg.crop_size, self.cfg.overlap_range, self.grid, self.cfg.scale)
         name = f"{self.names[k]}_e{self.epoch}_c{index % self.crops}" if self.train else f"{self.names[k]}_c{index % self.crops}"
         return self.finish(images, name, masked, rng)
