@@ -14,13 +14,14 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, Subset
 from tqdm.auto import tqdm
 from . import metrics as M
+from .fusion import classical_fusion
 from .config import to_dict
 from .io import ensure_dir, resolve_device, write_json
 from .viz import to_uint8, sample_grid, source_map_figure, save_figure
 
 # %% auto #0
 __all__ = ['BASELINES', 'BASELINE_TITLES', 'PALETTE_UNAVAILABLE', 'REGIONS', 'register_baseline', 'no_sr', 'opencv_inpaint',
-           'palette', 'score_image', 'describe_test_set', 'summarise', 'evaluate_model', 'resolve_checkpoint',
+           'fusion', 'palette', 'score_image', 'describe_test_set', 'summarise', 'evaluate_model', 'resolve_checkpoint',
            'evaluate_experiment']
 
 # %% ../nbs/50_evaluate.ipynb #67f2e455
@@ -55,6 +56,41 @@ def opencv_inpaint(batch:dict, method:str='telea', radius:int=3) -> Tensor:
 
 register_baseline('telea', 'OpenCV Telea')(lambda batch: opencv_inpaint(batch, 'telea'))
 register_baseline('ns', 'OpenCV Navier-Stokes')(lambda batch: opencv_inpaint(batch, 'ns'))
+
+# %% ../nbs/50_evaluate.ipynb #d875548b
+def _ref_origin(overlap:np.ndarray, ref_hw:tuple[int, int]) -> tuple[int, int]|None:
+    "Top-left (y, x) of a same-density reference crop on the output grid, from the overlap rectangle; None: not such a crop."
+    H, W = overlap.shape
+    (hr, wr), ys, xs = ref_hw, *np.nonzero(overlap)
+    if len(ys) == 0: return (H, W)                                        # no overlap: the reference lies off the frame
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    if (y1 - y0) * (x1 - x0) != len(ys): return None                       # not a rectangle
+    ty, tx = (y0 if y0 > 0 else y1 - hr), (x0 if x0 > 0 else x1 - wr)
+    if (y0, y1, x0, x1) == (0, H, 0, W) and (hr, wr) != (H, W): return None   # whole frame seen: scale unknown
+    if (max(ty, 0), min(ty + hr, H), max(tx, 0), min(tx + wr, W)) != (y0, y1, x0, x1): return None
+    return int(ty), int(tx)
+
+@register_baseline('fusion', 'Classical fusion')
+def fusion(batch:dict, scale:int=4) -> Tensor:
+    "Bicubic input plus the colour-matched reference's high frequencies over the overlap (`ttsr.fusion.classical_fusion`)."
+    out = []
+    for i, (img, ref, overlap, mask) in enumerate(zip(batch['LR_sr'], batch['Ref'], batch['overlap'], batch['mask'])):
+        seen = (overlap[0] > 0.5).cpu().numpy()
+        origin = _ref_origin(seen, ref.shape[-2:])
+        if origin is None:
+            name = batch['name'][i] if 'name' in batch else i
+            raise ValueError(f"fusion baseline: the reference of sample {name} is not a same-density crop of the output's "
+                             "frame, so where it lies is unknown; leave 'fusion' out of this test set's baselines")
+        H, W = seen.shape
+        ty, tx = origin
+        tele = np.zeros((H, W, 3), np.float32)
+        r = to_uint8(ref).astype(np.float32)
+        sy, sx = slice(max(ty, 0), min(ty + r.shape[0], H)), slice(max(tx, 0), min(tx + r.shape[1], W))
+        if sy.stop > sy.start and sx.stop > sx.start:
+            tele[sy, sx] = r[sy.start - ty:sy.stop - ty, sx.start - tx:sx.stop - tx]
+        fused = classical_fusion(to_uint8(img), tele, seen, scale, (mask[0] > 0.5).cpu().numpy())
+        out.append(torch.from_numpy(np.round(fused).astype(np.float32)).permute(2, 0, 1).to(img.device) / 127.5 - 1)
+    return torch.stack(out)
 
 # %% ../nbs/50_evaluate.ipynb #c75a787b
 PALETTE_UNAVAILABLE = ("Palette (Exp 5's dedicated inpainting network) is not run: its weights are a download that "
