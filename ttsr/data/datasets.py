@@ -48,6 +48,8 @@ class DataConfig:
     cufed_augment: bool = True                         # independent flips / rot90 for the input and the Ref group
     cufed_mask_rate: float = 0.0                       # share of CUFED/CUFED5 inputs masked (0: TTSR as published)
     check_files: bool = True                           # vet every image header when a dataset is built
+    second_camera: float = 0.0                         # share of training references degraded as a second camera's (ttsr.data.camera; photos only)
+    camera_input: float = 0.0                          # share of training inputs given a real wide photo's noise and JPEG (photos only)
 
     def __post_init__(self):
         lo, hi = self.overlap_range
@@ -55,6 +57,7 @@ class DataConfig:
                   (self.crop_size > 0 and self.crop_size % self.scale == 0, f'crop_size must be a positive multiple of scale={self.scale}'),
                   (0 <= lo <= hi <= 1, 'overlap_range must satisfy 0 <= low <= high <= 1'),
                   (0 <= self.mask_rate <= 1 and 0 <= self.cufed_mask_rate <= 1, 'mask rates must be in [0, 1]'),
+                  (0 <= self.second_camera <= 1 and 0 <= self.camera_input <= 1, 'second_camera and camera_input must be in [0, 1]'),
                   (0 < self.val_fraction < 1, 'val_fraction must be in (0, 1)'),
                   (self.train_crops_per_pair >= 1 and self.val_crops_per_pair >= 1, 'crops per pair must be >= 1'),
                   (self.test_size is None or self.test_size >= 1, 'test_size must be >= 1 or null'),

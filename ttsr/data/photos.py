@@ -14,6 +14,7 @@ from .demo import load_demo_image
 from .demo_pairs import TEST_SOURCES
 from .pairs import read_rgb, resize_bicubic, down_up, Rect, sample_overlapping_rects, overlap_map
 from .datasets import DataConfig, _SeededDataset
+from .camera import second_camera, camera_input
 
 # %% auto #0
 __all__ = ['PHOTOS', 'TEST_PHOTOS', 'VAL_PHOTOS', 'TRAIN_PHOTOS', 'PHOTO_MAX_SIDE', 'HELD_OUT_COPIES', 'REF_GRID', 'Photo',
@@ -188,6 +189,17 @@ class PhotoPairs(_SeededDataset):
 
     def __len__(self): return len(self.names) * self.crops
 
+    def real_cameras(self, images:dict, rng:np.random.Generator) -> dict:
+        "With the shares `second_camera` / `camera_input`, a second camera's reference and a real wide's input."
+        cfg = self.cfg                      # a share of 0 draws nothing: every other recipe's stream is unchanged
+        if cfg.second_camera > 0 and rng.random() < cfg.second_camera:
+            ref = second_camera(images['ref'], rng)
+            images = {**images, 'ref': ref, 'ref_sr': down_up(ref, cfg.scale)}
+        if cfg.camera_input > 0 and rng.random() < cfg.camera_input:
+            lr = camera_input(images['lr'], rng)
+            images = {**images, 'lr': lr, 'lr_sr': resize_bicubic(lr, images['lr_sr'].shape[1::-1])}
+        return images
+
     def __getitem__(self, index:int) -> dict:
         if not 0 <= index < len(self): raise IndexError(f"index {index} out of range for {self!r}")
         k = index // self.crops
@@ -195,5 +207,6 @@ class PhotoPairs(_SeededDataset):
         masked = self.is_masked(index, rng)
         photo = _flip_rot(self.photo(k), rng) if self.train else self.photo(k)
         images = photo_pair(rng, photo, self.cfg.crop_size, self.cfg.overlap_range, self.grid, self.cfg.scale)
+        if self.train: images = self.real_cameras(images, rng)
         name = f"{self.names[k]}_e{self.epoch}_c{index % self.crops}" if self.train else f"{self.names[k]}_c{index % self.crops}"
         return self.finish(images, name, masked, rng)
