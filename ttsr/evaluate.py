@@ -8,6 +8,7 @@ import json, math, statistics, time, warnings
 from pathlib import Path
 from typing import Callable
 import cv2
+import scipy.stats
 import numpy as np
 import torch
 from torch import Tensor
@@ -20,9 +21,10 @@ from .io import ensure_dir, resolve_device, write_json
 from .viz import to_uint8, sample_grid, source_map_figure, save_figure
 
 # %% auto #0
-__all__ = ['BASELINES', 'BASELINE_TITLES', 'PALETTE_UNAVAILABLE', 'REGIONS', 'register_baseline', 'no_sr', 'opencv_inpaint',
-           'fusion', 'palette', 'score_image', 'describe_test_set', 'summarise', 'evaluate_model', 'resolve_checkpoint',
-           'evaluate_experiment']
+__all__ = ['BASELINES', 'BASELINE_TITLES', 'PALETTE_UNAVAILABLE', 'REGIONS', 'CI_LEVEL', 'BOOTSTRAP_RESAMPLES',
+           'register_baseline', 'no_sr', 'opencv_inpaint', 'BaselineNotApplicable', 'ref_origin', 'fusion', 'palette',
+           'score_image', 'describe_test_set', 'mean_ci', 'paired_difference', 'summarise', 'evaluate_model',
+           'resolve_checkpoint', 'evaluate_experiment']
 
 # %% ../nbs/50_evaluate.ipynb #67f2e455
 BASELINES: dict[str, Callable[[dict], Tensor]] = {}
@@ -58,11 +60,14 @@ register_baseline('telea', 'OpenCV Telea')(lambda batch: opencv_inpaint(batch, '
 register_baseline('ns', 'OpenCV Navier-Stokes')(lambda batch: opencv_inpaint(batch, 'ns'))
 
 # %% ../nbs/50_evaluate.ipynb #d875548b
-def _ref_origin(overlap:np.ndarray, ref_hw:tuple[int, int]) -> tuple[int, int]|None:
-    "Top-left (y, x) of a same-density reference crop on the output grid, from the overlap rectangle; None: not such a crop."
+class BaselineNotApplicable(ValueError):
+    "A baseline that cannot be computed on this test set (`evaluate_model` records why and leaves it out)."
+
+def ref_origin(overlap:np.ndarray, ref_hw:tuple[int, int]) -> tuple[int, int]|None:
+    "Top-left (y, x) of a same-density reference crop on the output grid, from the overlap rectangle; None: no overlap, or not such a crop."
     H, W = overlap.shape
     (hr, wr), ys, xs = ref_hw, *np.nonzero(overlap)
-    if len(ys) == 0: return (H, W)                                        # no overlap: the reference lies off the frame
+    if len(ys) == 0: return None
     y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
     if (y1 - y0) * (x1 - x0) != len(ys): return None                       # not a rectangle
     ty, tx = (y0 if y0 > 0 else y1 - hr), (x0 if x0 > 0 else x1 - wr)
@@ -76,13 +81,13 @@ def fusion(batch:dict, scale:int=4) -> Tensor:
     out = []
     for i, (img, ref, overlap, mask) in enumerate(zip(batch['LR_sr'], batch['Ref'], batch['overlap'], batch['mask'])):
         seen = (overlap[0] > 0.5).cpu().numpy()
-        origin = _ref_origin(seen, ref.shape[-2:])
-        if origin is None:
+        origin = ref_origin(seen, ref.shape[-2:])
+        if origin is None and seen.any():
             name = batch['name'][i] if 'name' in batch else i
-            raise ValueError(f"fusion baseline: the reference of sample {name} is not a same-density crop of the output's "
-                             "frame, so where it lies is unknown; leave 'fusion' out of this test set's baselines")
+            raise BaselineNotApplicable(f"fusion baseline: the reference of sample {name} is not a same-density crop of the "
+                                        "output's frame, so where it lies is unknown")
         H, W = seen.shape
-        ty, tx = origin
+        ty, tx = origin or (H, W)                                         # no overlap: the reference lies off the frame
         tele = np.zeros((H, W, 3), np.float32)
         r = to_uint8(ref).astype(np.float32)
         sy, sx = slice(max(ty, 0), min(ty + r.shape[0], H)), slice(max(tx, 0), min(tx + r.shape[1], W))
@@ -164,8 +169,26 @@ def describe_test_set(data, # ttsr.data.datasets.DataConfig
     return texts[kind] + mask
 
 # %% ../nbs/50_evaluate.ipynb #fecf215b
+CI_LEVEL, BOOTSTRAP_RESAMPLES = 0.95, 2000   # every interval in every metrics.json and report
+
+def mean_ci(values) -> list[float]|None:
+    "The 95 % bootstrap confidence interval of the mean of the finite `values` (scipy's percentile bootstrap); None under 2."
+    v = np.asarray([x for x in values if x is not None and math.isfinite(x)], float)
+    if len(v) < 2: return None
+    if np.ptp(v) == 0: return [float(v[0])] * 2
+    r = scipy.stats.bootstrap((v,), np.mean, confidence_level=CI_LEVEL, n_resamples=BOOTSTRAP_RESAMPLES,
+                              method='percentile', rng=np.random.default_rng(0))
+    return [float(r.confidence_interval.low), float(r.confidence_interval.high)]
+
+def paired_difference(a:list[float], b:list[float]) -> dict:
+    "Mean of the per-image differences a - b (images where both are finite), its 95 % CI, and whether the CI excludes 0."
+    d = [x - y for x, y in zip(a, b) if math.isfinite(x) and math.isfinite(y)]
+    ci = mean_ci(d)
+    return {'mean': sum(d) / len(d) if d else None, 'ci95': ci, 'n': len(d),
+            'resolved': ci is not None and (ci[0] > 0 or ci[1] < 0)}
+
 def summarise(scores:list[dict]) -> dict:
-    "Mean and count over images of per-image `score_image` dicts: region -> protocol -> {psnr, ssim, n, ...}."
+    "Mean, 95 % CI, count and per-image values over images of `score_image` dicts: region -> protocol -> {psnr, ssim, ...}."
     out = {}
     for region in REGIONS:
         per = [s[region] for s in scores if region in s]
@@ -177,10 +200,11 @@ def summarise(scores:list[dict]) -> dict:
                 vals = [s[p][m] for s in per]
                 finite = [v for v in vals if math.isfinite(v)]
                 entry[m] = sum(finite) / len(finite) if finite else None
+                entry[f'{m}_ci95'] = mean_ci(finite)
                 n_inf, n_nan = sum(math.isinf(v) for v in vals), sum(math.isnan(v) for v in vals)
                 if n_inf: entry[f'{m}_n_inf'] = n_inf
                 if n_nan: entry[f'{m}_n_nan'] = n_nan
-            out[region][p] = {**entry, 'n': len(per)}
+            out[region][p] = {**entry, 'n': len(per), 'per_image': {m: [round(s[p][m], 4) for s in per] for m in ('psnr', 'ssim')}}
     return out
 
 # %% ../nbs/50_evaluate.ipynb #8f3abac4
@@ -239,7 +263,7 @@ def evaluate_model(model:torch.nn.Module|None, # a TTSR model, or None to score 
     titles = {'model': label, **{b: BASELINE_TITLES[b] for b in baselines}}
     scores = {m: [] for m in methods}
     fids = {m: M.FID(weights_path=fid_weights) for m in methods} if fid else {}
-    times, rows, attention, attention_note = [], [], [], None
+    times, rows, attention, attention_note, not_applicable = [], [], [], None, {}
     counts = {'n_images': 0, 'n_masked': 0, 'n_partial_overlap': 0}
     if model is not None: model.eval().to(device)
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=0)
@@ -253,7 +277,11 @@ def evaluate_model(model:torch.nn.Module|None, # a TTSR model, or None to score 
             n = len(batch['LR'])
             times += [(time.perf_counter() - t0) / n] * min(n, timing_samples - len(times))
             outputs['model'] = out.sr
-        for b in baselines: outputs[b] = BASELINES[b](batch)
+        for b in [m for m in methods if m != 'model']:
+            try: outputs[b] = BASELINES[b](batch)
+            except BaselineNotApplicable as e:
+                if bi > 0: raise                          # applicable to some samples but not others: a bug
+                not_applicable[b] = str(e); methods.remove(b); del scores[b]
         for i in range(len(batch['LR'])):
             sample = _item(batch, i)
             counts['n_images'] += 1
@@ -271,12 +299,21 @@ def evaluate_model(model:torch.nn.Module|None, # a TTSR model, or None to score 
                                             None if out.S is None else out.S[i]))
     res = {**counts, 'protocols': {p: M.PROTOCOLS[p] for p in protocols}, 'regions': dict(REGIONS),
            'methods': {m: {'title': titles[m], 'metrics': summarise(scores[m])} for m in methods}}
+    for base in ('no_sr', 'telea'):                  # each row against its baselines, image by image, with a 95 % CI
+        if base not in scores: continue
+        for m in methods:
+            if m == base: continue
+            res['methods'][m].setdefault('vs', {})[base] = {
+                region: {p: paired_difference([s[region][p]['psnr'] for s in scores[m] if region in s],
+                                              [s[region][p]['psnr'] for s in scores[base] if region in s])
+                         for p in protocols}
+                for region in REGIONS if any(region in s for s in scores[m])}
     if model is not None:
         res['methods']['model']['time_per_image_s'] = {
             'median': statistics.median(times) if times else None, 'n_images': len(times), 'device': str(device),
             'device_name': torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu',
             'warmup_passes_excluded': 1, 'batch_size': batch_size}
-    res['unavailable'] = {'palette': PALETTE_UNAVAILABLE}
+    res['unavailable'] = {'palette': PALETTE_UNAVAILABLE, **not_applicable}
     res['fid'] = _fid_result(fids) if fids else {'available': False, 'reason': 'not computed: evaluate.fid is false'}
     if out_dir is not None:
         columns = ['Input image', 'Reference image', 'Ground truth'] + [titles[m] for m in methods]

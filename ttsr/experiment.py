@@ -12,6 +12,8 @@ from .config import from_dict, to_dict, merge, load_yaml
 from .archs.ttsr import TTSRConfig
 from .data.datasets import DataConfig
 from .losses import LossConfig
+from .evaluate import BASELINES
+
 
 # %% auto #0
 __all__ = ['TrainConfig', 'EvalConfig', 'ExperimentConfig', 'resolve_profile', 'experiment_names', 'load_experiment',
@@ -78,7 +80,7 @@ class EvalConfig:
     max_samples: int|None = None          # cap on test images (None = whole test set; thesis FFHQ: 350)
     batch_size: int = 1                   # test images may differ in size
     protocols: list[str] = field(default_factory=lambda: ['ttsr', 'rgb'])  # metric protocols, see ttsr.metrics
-    baselines: list[str] = field(default_factory=lambda: ['no_sr', 'telea', 'ns'])  # reference-free rows
+    baselines: list[str] = field(default_factory=lambda: ['no_sr', 'telea', 'ns'])  # rows scored beside the model (names in ttsr.evaluate.BASELINES)
     fid: bool = True                      # compute FID when Inception weights are available
     fid_weights: Path|None = None         # path of the FID Inception weights (None = torch hub cache)
     num_grid_samples: int = 8             # samples drawn in the result grid
@@ -87,8 +89,8 @@ class EvalConfig:
     device: str = 'auto'                  # 'auto' = cuda if available else cpu
 
     def __post_init__(self):
-        bad = sorted(set(self.baselines) - {'no_sr', 'telea', 'ns'})
-        if bad: raise ValueError(f"EvalConfig.baselines: unknown {bad}; expected a subset of ['no_sr', 'telea', 'ns']")
+        bad = sorted(set(self.baselines) - set(BASELINES))
+        if bad: raise ValueError(f"EvalConfig.baselines: unknown {bad}; expected a subset of {sorted(BASELINES)}")
         bad = sorted(set(self.protocols) - {'ttsr', 'rgb'})
         if bad: raise ValueError(f"EvalConfig.protocols: unknown {bad}; expected a subset of ['ttsr', 'rgb']")
         if self.max_samples is not None and self.max_samples < 1:

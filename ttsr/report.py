@@ -15,10 +15,10 @@ from .viz import read_live_metrics
 
 # %% auto #0
 __all__ = ['THESIS_NUMBERS', 'APPENDIX_C', 'CURVE_GROUPS', 'VAL_CURVES', 'REPORT_TEMPLATES', 'read_json', 'read_curves',
-           'Outputs', 'load_outputs', 'score', 'fid', 'gain', 'published_gain', 'regions_present', 'metrics_table',
-           'reference_use', 'headline', 'summary_numbers', 'write_summary', 'table_6_1', 'table_6_2', 'gains_table',
-           'table_6_4', 'timings_table', 'table_experiments', 'table_6_5', 'curve_groups', 'html_exporter',
-           'write_html', 'render']
+           'Outputs', 'load_outputs', 'score', 'ci95', 'paired', 'fmt_ci', 'verdict', 'fid', 'gain', 'published_gain',
+           'regions_present', 'metrics_table', 'reference_use', 'headline', 'summary_numbers', 'write_summary',
+           'table_6_1', 'table_6_2', 'gains_table', 'table_6_4', 'timings_table', 'table_experiments', 'table_6_5',
+           'curve_groups', 'html_exporter', 'write_html', 'render']
 
 # %% ../nbs/75_report.ipynb #f0db7ba4
 THESIS_NUMBERS = Path('nbs')/'reports'/'thesis_numbers.yaml'   # relative to the repository root
@@ -65,6 +65,24 @@ def score(metrics:dict|None, # a metrics.json (None: not evaluated)
     try: return metrics['methods'][method]['metrics'][region][protocol][metric]
     except (TypeError, KeyError): return None
 
+def ci95(metrics:dict|None, method:str='model', region:str='full', protocol:str='ttsr', metric:str='psnr') -> list|None:
+    "The 95 % bootstrap CI over images of one mean in `metrics` (None: absent, or fewer than 2 images)."
+    try: return metrics['methods'][method]['metrics'][region][protocol].get(f'{metric}_ci95')
+    except (TypeError, KeyError): return None
+
+def paired(metrics:dict|None, method:str='model', base:str='no_sr', region:str='full', protocol:str='ttsr') -> dict:
+    "`method` minus `base`, image by image (PSNR, dB): {'mean', 'ci95', 'n', 'resolved'}; {} when not recorded."
+    try: return metrics['methods'][method]['vs'][base][region][protocol]
+    except (TypeError, KeyError): return {}
+
+def fmt_ci(ci:list|None) -> str|None:
+    "'[low, high]' to 2 decimals, None for no interval."
+    return None if ci is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]"
+
+def verdict(d:dict) -> str|None:
+    "'resolved' when a paired difference's 95 % CI excludes 0, 'not resolved' when it contains 0, None without one."
+    return None if not d or d.get('ci95') is None else ('resolved' if d['resolved'] else 'not resolved')
+
 def fid(metrics:dict|None, method:str='model') -> float|None:
     "The FID of `method`, or None when FID was not computed."
     f = (metrics or {}).get('fid', {})
@@ -90,11 +108,12 @@ def regions_present(metrics:dict) -> list[str]:
     return [r for r in REGIONS if r in present]
 
 def metrics_table(metrics:dict, region:str='full', protocol:str='ttsr') -> pd.DataFrame:
-    "One row per method (its title): PSNR, SSIM and images on `region` in `protocol`."
+    "One row per method (its title): PSNR with its 95 % CI over images, SSIM and images on `region` in `protocol`."
     rows = {}
     for m, r in metrics['methods'].items():
         e = r['metrics'].get(region, {}).get(protocol)
-        if e: rows[r['title']] = {'PSNR (ours)': e['psnr'], 'SSIM (ours)': e['ssim'], 'images': e['n']}
+        if e: rows[r['title']] = {'PSNR (ours)': e['psnr'], 'PSNR 95 % CI': fmt_ci(e.get('psnr_ci95')), 'SSIM (ours)': e['ssim'],
+                                  'images': e['n']}
     return pd.DataFrame(rows).T
 
 # %% ../nbs/75_report.ipynb #8f9b0821
@@ -110,7 +129,9 @@ def headline(metrics:dict, region:str='full') -> dict:
     "The summary.json entry of one experiment: model and No-SR PSNR/SSIM on `region` (protocol ttsr), the gains, and `reference_use`."
     return {'region': region, 'psnr': score(metrics, 'model', region), 'ssim': score(metrics, 'model', region, metric='ssim'),
             'no_sr_psnr': score(metrics, 'no_sr', region), 'no_sr_ssim': score(metrics, 'no_sr', region, metric='ssim'),
-            **(gain(metrics, region) or {}), **reference_use(metrics)}
+            **(gain(metrics, region) or {}), 'psnr_gain_ci95': paired(metrics, region=region).get('ci95'),
+            'gain': verdict(paired(metrics, region=region)), 'n_images': (score(metrics, 'model', region, metric='n')),
+            **reference_use(metrics)}
 
 def summary_numbers(out:Outputs) -> dict:
     "What the summary stage writes to results/summary.json."
@@ -138,7 +159,8 @@ def table_6_2(out:Outputs) -> pd.DataFrame:
     rows, first = {}, next(n for n in out.thesis['table_6_2']['rows'] if n != 'no_sr')
     for n, t in out.thesis['table_6_2']['rows'].items():
         m, method = (out.results.get(first), 'no_sr') if n == 'no_sr' else (out.results.get(n), 'model')
-        rows[t['label']] = {'PSNR (ours)': score(m, method), 'PSNR thesis': t['psnr'], 'SSIM (ours)': score(m, method, metric='ssim'),
+        rows[t['label']] = {'PSNR (ours)': score(m, method), 'PSNR 95 % CI (ours)': fmt_ci(ci95(m, method)),
+                            'images': score(m, method, metric='n'), 'PSNR thesis': t['psnr'], 'SSIM (ours)': score(m, method, metric='ssim'),
                             'SSIM thesis': t['ssim'], 'FID (ours)': fid(m, method), 'FID thesis': t['fid']}
     return pd.DataFrame(rows).T
 
@@ -149,10 +171,13 @@ def gains_table(out:Outputs) -> pd.DataFrame:
         g = gain(m, out.experiments[n].region)
         if g is None: continue
         p = published_gain(out.thesis, n) or {}
+        d = paired(m, region=out.experiments[n].region)
         rows[n] = {'region': out.experiments[n].region, 'PSNR gain (ours)': g['psnr_gain_db'], 'SSIM gain (ours)': g['ssim_gain'],
-                   'PSNR gain thesis': p.get('psnr_gain_db'), 'SSIM gain thesis': p.get('ssim_gain')}
-    df = pd.DataFrame(rows, index=['region', 'PSNR gain (ours)', 'SSIM gain (ours)', 'PSNR gain thesis', 'SSIM gain thesis']).T
-    for c in df.columns[1:]: df[c] = pd.to_numeric(df[c])
+                   'PSNR gain thesis': p.get('psnr_gain_db'), 'SSIM gain thesis': p.get('ssim_gain'),
+                   'PSNR gain 95 % CI (paired)': fmt_ci(d.get('ci95')), 'images': d.get('n'), 'gain': verdict(d)}
+    cols = ['region', 'PSNR gain (ours)', 'SSIM gain (ours)', 'PSNR gain thesis', 'SSIM gain thesis', 'PSNR gain 95 % CI (paired)', 'images', 'gain']
+    df = pd.DataFrame(rows, index=cols).T
+    for c in cols[1:5]: df[c] = pd.to_numeric(df[c])
     return df
 
 # %% ../nbs/75_report.ipynb #02bd6cd0

@@ -11,7 +11,7 @@ from .config import to_dict
 from .checkpoint import save_checkpoint, load_checkpoint, load_model
 from .data.datasets import make_dataset
 from .data.photos import PHOTOS, TRAIN_PHOTOS, VAL_PHOTOS, TEST_PHOTOS, PhotoPairs
-from .evaluate import evaluate_model
+from .evaluate import evaluate_model, ref_origin
 from .experiment import load_experiment
 
 
@@ -39,6 +39,7 @@ def headline(res:dict, # `evaluate_model` result with the 'model', 'no_sr' and '
     return {'inside_gain_db': inside, 'outside_gain_db': outside, 'inside_minus_outside_db': diff(inside, outside),
             'holes_inside_vs_telea_db': diff(psnr('model', 'masked_inside_overlap'), psnr('telea', 'masked_inside_overlap')),
             'full_gain_db': diff(psnr('model', 'full'), psnr('no_sr', 'full')),
+            'fusion_inside_gain_db': diff(psnr('fusion', 'inside_overlap'), psnr('no_sr', 'inside_overlap')),
             'n_images': res['n_images'], 'n_masked': res['n_masked']}
 
 def check_targets(h:dict) -> dict:
@@ -53,7 +54,7 @@ def measure(model:torch.nn.Module, # a TTSR model
     out = {}
     for label, data in (('on_grid', make_dataset(exp.data, 'photos', 'test')), ('off_grid', PhotoPairs(exp.data, 'test', ref_grid=1))):
         t0 = time.perf_counter()
-        res = evaluate_model(model, data, label='ttsr-mini', baselines=('no_sr', 'telea'), protocols=('ttsr',),
+        res = evaluate_model(model, data, label='ttsr-mini', baselines=('no_sr', 'telea', 'fusion'), protocols=('ttsr',),
                              device=device, max_samples=max_samples, timing_samples=0)
         h = headline(res)
         out[label] = {'headline': h, 'targets': check_targets(h), 'test_set': data.kind, 'photos': list(data.names),
@@ -63,11 +64,8 @@ def measure(model:torch.nn.Module, # a TTSR model
 
 # %% ../nbs/58_shipped.ipynb #9a808d08
 def _shift(overlap:torch.Tensor, ref_hw:tuple[int, int]) -> tuple[int, int]|None:
-    "(dy, dx) of the reference's top-left corner in input pixels, from the [H,W] overlap map; None without overlap."
-    ys, xs = torch.nonzero(overlap, as_tuple=True)
-    if len(ys) == 0: return None
-    side = lambda lo, hi, n: int(lo) if lo > 0 else int(hi) + 1 - n
-    return side(ys.min(), ys.max(), ref_hw[0]), side(xs.min(), xs.max(), ref_hw[1])
+    "(dy, dx) of the reference's top-left corner in output pixels, from the [H,W] overlap map; None without overlap."
+    return ref_origin(overlap.cpu().numpy(), tuple(ref_hw))
 
 @torch.no_grad()
 def search_accuracy(model:torch.nn.Module, # a TTSR model with hard attention
@@ -167,6 +165,8 @@ def card_markdown(info:dict) -> str:
     for k, (bound, text) in TARGETS.items():
         on, off = m['on_grid']['targets'][k], m['off_grid']['targets'][k]
         lines.append(f"| {text} | >= {bound:+.1f} | {_fmt(on['value'])} {'(met)' if on['met'] else '(NOT met)'} | {_fmt(off['value'])} |")
+    fus = lambda g: _fmt(m[g]['headline'].get('fusion_inside_gain_db'))
+    lines.append(f"| the classical fusion's gain where the reference covers (`ttsr.fusion`, for comparison) | - | {fus('on_grid')} | {fus('off_grid')} |")
     lines.append(f"| gain over No super-resolution, whole output | - | {_fmt(m['on_grid']['headline']['full_gain_db'])} | {_fmt(m['off_grid']['headline']['full_gain_db'])} |")
     lines += ["", "Region means per method (PSNR dB):", "", "| region | " + " | ".join(m['on_grid']['regions']) + " |",
               "|---|" + "---|" * len(m['on_grid']['regions'])]
