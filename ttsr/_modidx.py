@@ -574,6 +574,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                'ttsr.register.synthetic_pair': ('register.html#synthetic_pair', 'ttsr/register.py')},
             'ttsr.report': { 'ttsr.report.Outputs': ('report.html#outputs', 'ttsr/report.py'),
                              'ttsr.report.Outputs.profile': ('report.html#outputs.profile', 'ttsr/report.py'),
+                             'ttsr.report._gain_ci': ('report.html#_gain_ci', 'ttsr/report.py'),
                              'ttsr.report._minutes': ('report.html#_minutes', 'ttsr/report.py'),
                              'ttsr.report.ci95': ('report.html#ci95', 'ttsr/report.py'),
                              'ttsr.report.curve_groups': ('report.html#curve_groups', 'ttsr/report.py'),

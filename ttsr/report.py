@@ -129,9 +129,11 @@ def headline(metrics:dict, region:str='full') -> dict:
     "The summary.json entry of one experiment: model and No-SR PSNR/SSIM on `region` (protocol ttsr), the gains, and `reference_use`."
     return {'region': region, 'psnr': score(metrics, 'model', region), 'ssim': score(metrics, 'model', region, metric='ssim'),
             'no_sr_psnr': score(metrics, 'no_sr', region), 'no_sr_ssim': score(metrics, 'no_sr', region, metric='ssim'),
-            **(gain(metrics, region) or {}), 'psnr_gain_ci95': paired(metrics, region=region).get('ci95'),
-            'gain': verdict(paired(metrics, region=region)), 'n_images': (score(metrics, 'model', region, metric='n')),
-            **reference_use(metrics)}
+            **(gain(metrics, region) or {}), **_gain_ci(paired(metrics, region=region)), **reference_use(metrics)}
+
+def _gain_ci(d:dict) -> dict:
+    "The paired gain's 95 % CI, its verdict and the image count, when the metrics recorded them."
+    return {'psnr_gain_ci95': d['ci95'], 'gain': verdict(d), 'n_images': d['n']} if d else {}
 
 def summary_numbers(out:Outputs) -> dict:
     "What the summary stage writes to results/summary.json."
