@@ -612,6 +612,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                               'ttsr.shipped.check_targets': ('shipped.html#check_targets', 'ttsr/shipped.py'),
                               'ttsr.shipped.headline': ('shipped.html#headline', 'ttsr/shipped.py'),
                               'ttsr.shipped.measure': ('shipped.html#measure', 'ttsr/shipped.py'),
+                              'ttsr.shipped.real_pairs': ('shipped.html#real_pairs', 'ttsr/shipped.py'),
                               'ttsr.shipped.restoration_figure': ('shipped.html#restoration_figure', 'ttsr/shipped.py'),
                               'ttsr.shipped.search_accuracy': ('shipped.html#search_accuracy', 'ttsr/shipped.py'),
                               'ttsr.shipped.ship': ('shipped.html#ship', 'ttsr/shipped.py')},

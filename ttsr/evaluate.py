@@ -281,7 +281,7 @@ def evaluate_model(model:torch.nn.Module|None, # a TTSR model, or None to score 
             try: outputs[b] = BASELINES[b](batch)
             except BaselineNotApplicable as e:
                 if bi > 0: raise                          # applicable to some samples but not others: a bug
-                not_applicable[b] = str(e); methods.remove(b); del scores[b]
+                not_applicable[b] = str(e); methods.remove(b); del scores[b]; fids.pop(b, None)
         for i in range(len(batch['LR'])):
             sample = _item(batch, i)
             counts['n_images'] += 1
