@@ -150,7 +150,7 @@ def card_markdown(info:dict) -> str:
              *[f"OMP_NUM_THREADS=1 ttsr-train {st['recipe']}      # recipes.{st['recipe']} in params.yaml -> runs/{st['recipe']}/" for st in info['stages']],
              f"ttsr-ship {info['recipe']}                          # -> {info['file']}, this card", "```", "",
              f"Code: commit `{info['commit']}`{' (working tree had uncommitted changes)' if info['dirty'] else ''} at shipping time. "
-             f"Trained on {meta['device_name']} ({info['cpu']}), {meta['world_size']} process, torch {meta['torch_version']}, "
+             f"Trained on {meta['device_name']} ({meta.get('cpu', info['cpu'])}), {meta['world_size']} process, torch {meta['torch_version']}, "
              f"{info['threads']} torch thread(s) per stage, in {sum(st['train_time_s'] for st in info['stages']) / 60:.1f} min in all:", "",
              *[f"- `{st['recipe']}`: {st['global_step']} steps of batch {st['batch_size']} ({st['train_hr_size']} px crops) in "
                f"{st['train_time_s'] / 60:.1f} min ({'finished' if st['finished'] else 'stopped early, weights of its last complete epoch'})"
