@@ -192,7 +192,8 @@ def complete_main(argv:list[str]|None=None) -> int:
     p.add_argument('--source-map', type=Path, default=None, help="also write a PNG showing where each output patch was copied from")
     p.add_argument('--report', type=Path, default=None, help="also write a JSON report: zoom and its source, homography, scale, colour fit, timings")
     p.add_argument('--search', choices=SEARCHES, default='auto', help="'exact': every tele patch; 'window': only patches "
-                   "near each query's registered position (time linear in pixels); 'auto' (default): exact while it is cheap")
+                   "near each query's registered position (time linear in pixels); 'auto' (default): the window once the tele is "
+                   "aligned locally, else exact while it is cheap")
     p.add_argument('--window-radius', type=int, default=DEFAULT_WINDOW_RADIUS,
                    help=f"with --search window: radius in wide pixels (default: {DEFAULT_WINDOW_RADIUS})")
     _tiling_args(p, tile=DEFAULT_TILE)

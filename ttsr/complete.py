@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import torch
 from .photo import read_photo, zoom_ratio
-from .register import register, map_points, corners, local_scale, RegistrationError
+from .register import register, scale_h, map_points, corners, local_scale, RegistrationError
 from .infer import read_mask, write_png, pad_input, run_network, resolve_checkpoint, DEFAULT_TILE, DEFAULT_HALO
 from .checkpoint import load_model
 from .io import resolve_device, ensure_dir, write_json
@@ -39,7 +39,7 @@ def output_grid(wide_shape, scale:float) -> OutputGrid:
     h, w = wide_shape[:2]
     hi, wi = max(4, round(h * scale / 4)), max(4, round(w * scale / 4))
     sx, sy = 4 * wi / w, 4 * hi / h
-    return OutputGrid(float(scale), (hi, wi), np.array([[sx, 0, 0.5 * sx - 0.5], [0, sy, 0.5 * sy - 0.5], [0, 0, 1.]]))
+    return OutputGrid(float(scale), (hi, wi), scale_h(sx, sy))
 
 def tele_density(H:np.ndarray, tele_shape) -> float:
     "Tele pixels per wide pixel (linear) at the tele's centre: the measured magnification of homography `H`."
@@ -71,8 +71,7 @@ def tele_on_output_grid(tele:np.ndarray, H:np.ndarray, # tele -> wide homography
     frame = np.ones(tele.shape[:2], np.uint8)
     if density > 1:                                                      # shrink first: no aliasing
         size = (max(1, round(tele.shape[1] / density)), max(1, round(tele.shape[0] / density)))
-        sx, sy = size[0] / tele.shape[1], size[1] / tele.shape[0]
-        to_out = to_out @ np.linalg.inv(np.array([[sx, 0, 0.5 * sx - 0.5], [0, sy, 0.5 * sy - 0.5], [0, 0, 1.]]))
+        to_out = to_out @ np.linalg.inv(scale_h(size[0] / tele.shape[1], size[1] / tele.shape[0]))
         tele, frame = cv2.resize(tele, size, interpolation=cv2.INTER_AREA), np.ones(size[::-1], np.uint8)
     M = np.linalg.inv(np.array([[1., 0, x0], [0, 1, y0], [0, 0, 1]])) @ to_out   # tele pixel -> box pixel
     ref = cv2.warpPerspective(tele, M, (x1 - x0, y1 - y0), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)

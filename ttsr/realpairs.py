@@ -44,13 +44,13 @@ def _regions(footprint:np.ndarray, margin:int) -> dict[str, np.ndarray]:
     return {'inside': cv2.erode(footprint.astype(np.uint8), k).astype(bool),
             'outside': ~cv2.dilate(footprint.astype(np.uint8), k).astype(bool)}
 
-def _scores(img:np.ndarray, truth:np.ndarray, regions:dict) -> dict:
-    t = lambda a: to_tensor(np.clip(np.round(a), 0, 255).astype(np.uint8))[None]
-    out = {}
-    for name, m in regions.items():
-        mask = torch.from_numpy(m)[None, None].float()
-        out[name] = {p: round(float(M.psnr(t(img), t(truth), p, mask)[0]), 3) for p in ('ttsr', 'rgb')}
-    return out
+def _tensor(a:np.ndarray) -> torch.Tensor:
+    return to_tensor(np.clip(np.round(a), 0, 255).astype(np.uint8))[None]
+
+def _scores(img:np.ndarray, truth:torch.Tensor, regions:dict) -> dict:
+    "Region -> protocol -> PSNR of `img` against `truth` (a `_tensor`)."
+    x, masks = _tensor(img), {name: torch.from_numpy(m)[None, None].float() for name, m in regions.items()}
+    return {name: {p: round(float(M.psnr(x, truth, p, mask)[0]), 3) for p in ('ttsr', 'rgb')} for name, mask in masks.items()}
 
 def score_real_pair(model, case:RealPairCase, margin:int=16, **complete_kw) -> dict:
     "PSNR inside and outside the tele's footprint of `ttsr-complete` and its baselines on one real-pair case."
@@ -72,7 +72,8 @@ def score_real_pair(model, case:RealPairCase, margin:int=16, **complete_kw) -> d
     methods = {'bicubic': bic, 'fusion': fusion, 'fusion_aligned': classical_fusion(bic, aligned, footprint, 4),
                'network': c.network, 'ttsr_complete': c.image}
     regions = _regions(footprint, margin)
-    res = {m: _scores(img, truth, regions) for m, img in methods.items()}
+    truth_t = _tensor(truth)
+    res = {m: _scores(img, truth_t, regions) for m, img in methods.items()}
     gains = {m: {r: round(res[m][r]['ttsr'] - res['bicubic'][r]['ttsr'], 3) for r in regions} for m in methods}
     return dict(zoom=case.zoom.value, zoom_source=case.zoom.source, input_size=list(case.input.shape[1::-1]),
                 output_size=[w, h], measured_zoom=reg.measured_zoom, registration_residual_px=reg.residual_px,

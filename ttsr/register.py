@@ -20,9 +20,10 @@ class RegistrationError(ValueError):
     "The two photos could not be registered (no overlap, too few matches, inconsistent geometry)."
 
 # %% ../nbs/56_register.ipynb #b582178e
-def scale_h(s:float) -> np.ndarray:
-    "3x3 map from the pixels of an image to those of the same image resized by `s` (pixel-centre convention)."
-    return np.array([[s, 0, 0.5 * s - 0.5], [0, s, 0.5 * s - 0.5], [0, 0, 1.]])
+def scale_h(s:float, sy:float|None=None) -> np.ndarray:
+    "3x3 map from the pixels of an image to those of the same image resized by `s` (by `sy` vertically, if given; pixel centres)."
+    sy = s if sy is None else sy
+    return np.array([[s, 0, 0.5 * s - 0.5], [0, sy, 0.5 * sy - 0.5], [0, 0, 1.]])
 
 def map_points(H:np.ndarray, pts) -> np.ndarray:
     "Points [N,2] (x, y) mapped through the 3x3 homography `H`."

@@ -63,10 +63,6 @@ def measure(model:torch.nn.Module, # a TTSR model
     return out
 
 # %% ../nbs/58_shipped.ipynb #9a808d08
-def _shift(overlap:torch.Tensor, ref_hw:tuple[int, int]) -> tuple[int, int]|None:
-    "(dy, dx) of the reference's top-left corner in output pixels, from the [H,W] overlap map; None without overlap."
-    return ref_origin(overlap.cpu().numpy(), tuple(ref_hw))
-
 @torch.no_grad()
 def search_accuracy(model:torch.nn.Module, # a TTSR model with hard attention
                     data, # photo pairs (samples with 'overlap' and a same-size square reference)
@@ -79,7 +75,7 @@ def search_accuracy(model:torch.nn.Module, # a TTSR model with hard attention
         s = data[i]
         b = {k: s[k][None].to(device) for k in ('LR', 'LR_sr', 'Ref', 'Ref_sr')}
         index = model(b['LR'], b['LR_sr'], b['Ref'], b['Ref_sr']).index[0].cpu()
-        shift = _shift(s['overlap'][0].bool(), s['Ref'].shape[-2:])
+        shift = ref_origin(s['overlap'][0].numpy() > 0.5, tuple(s['Ref'].shape[-2:]))   # the reference's top-left, output px
         if shift is None: continue
         (h, w), (hr, wr) = (tuple(d // 4 for d in s[k].shape[-2:]) for k in ('LR_sr', 'Ref'))
         y, x = torch.meshgrid(torch.arange(h), torch.arange(w), indexing='ij')
