@@ -4,9 +4,11 @@
 
 # %% ../nbs/74_differences.ipynb #c266edb6
 from __future__ import annotations
+from dataclasses import fields
+from .archs.ttsr import TTSRConfig
 
 # %% auto #0
-__all__ = ['THESIS_CONDITIONS', 'thesis_differences', 'differences_markdown']
+__all__ = ['THESIS_CONDITIONS', 'THESIS_RECIPES', 'thesis_differences', 'differences_markdown']
 
 # %% ../nbs/74_differences.ipynb #111b55ad
 THESIS_CONDITIONS = {
@@ -30,6 +32,31 @@ THESIS_CONDITIONS = {
     'lte_init': ("Texture extractor (LTE) start", "ImageNet-trained VGG19 (the reference's LTE initialisation)"),
     'fid': ("FID", "reported for every FFHQ result (Tables 6.2, 6.4, 6.5)"),
     'palette': ("Palette inpainting baseline", "Table 6.5 compares TTSR with Palette"),
+    'recipe': ("Training recipe", "the experiment's Configuration paragraph in thesis chapter 6 (batch size, warm-up + "
+                                  "epochs, loss weights; `THESIS_RECIPES`)"),
+    'start': ("Initial weights", "the experiment's Configuration paragraph in thesis chapter 6 (`THESIS_RECIPES`)"),
+    'epoch_length': ("Samples per training epoch", "3,150 SR-RAW training images (450 scenes, thesis 5.5)"),
+    'hole_masks': ("Hole masks at HR and LR", "each QD-IMD mask bicubic-resized separately to the HR and to the LR size "
+                                              "(the fork's loaders)"),
+    'upscaled_inputs': ("LR_sr and Ref_sr", "thesis 3.1: LR_sr is LR bicubic-upscaled x4 and Ref_sr is Ref bicubic-downscaled "
+                                            "and upscaled x4"),
+    'timing_code': ("Inference timing", "the fork's search code on two RTX 3090 GPUs, milliseconds per image (thesis 6.2.3)"),
+    'lr_fid': ("FID against the LR ground truth", "Table 6.5 gives FID against the LR ground truth beside the HR one"),
+}
+
+# %% ../nbs/74_differences.ipynb #e56b9566
+_FRESH = "fresh, the LTE from ImageNet VGG19"
+_THESIS_SRRAW = dict(batch_size=20, warmup_epochs=10, epochs=500, rec_w=1.0, per_w=0.01, adv_w=0.01, start=_FRESH)
+THESIS_RECIPES = {   # experiment -> its thesis recipe
+    'exp0_rec': dict(batch_size=8, warmup_epochs=0, epochs=30, rec_w=1.0, per_w=0.0, adv_w=0.0, start=_FRESH),       # 6.1.1
+    'exp0_all': dict(batch_size=6, warmup_epochs=2, epochs=30, rec_w=1.0, per_w=0.01, adv_w=0.01, start=_FRESH),     # 6.1.2
+    'exp1_ttsr': _THESIS_SRRAW,                                                                                      # 6.2.1
+    'exp2_emb1152': {**_THESIS_SRRAW, 'batch_size': 22},                                                            # 6.2.2
+    'exp2_emb576': {**_THESIS_SRRAW, 'batch_size': 24},
+    'exp2_emb288': {**_THESIS_SRRAW, 'batch_size': 28},
+    'exp3_soft': _THESIS_SRRAW,                                                                                      # 6.2.3
+    'exp4_proj': _THESIS_SRRAW,                                                                                      # 6.2.4
+    'exp6_transfer': {**_THESIS_SRRAW, 'start': "the TTSR authors' released TTSR.pt (texture transfer on CUFED)"},  # 6.3.2
 }
 
 # %% ../nbs/74_differences.ipynb #801b6fdc
@@ -37,19 +64,50 @@ def _row(key:str, ours:str, differs:bool) -> dict:
     what, thesis = THESIS_CONDITIONS[key]
     return {'key': key, 'what': what, 'thesis': thesis, 'ours': ours, 'differs': bool(differs)}
 
+_NOT_ARCHITECTURE = {'embedding_dim', 'attention', 'trainable_projections',   # the variant an experiment tests
+                     'vgg_weights', 'init_lte_from_vgg', 'lte_init',           # the `lte_init` row
+                     'memory_budget_mb'}                                       # how the exact search is chunked
+
+def _architecture(m) -> dict:
+    "Every `TTSRConfig` field (but the variant's own and the LTE start) where `m` is not the reference network."
+    ref = TTSRConfig()
+    changed = [f"{f.name} {getattr(m, f.name)}" for f in fields(TTSRConfig)
+               if f.name not in _NOT_ARCHITECTURE and getattr(m, f.name) != getattr(ref, f.name)]
+    return _row('architecture', ', '.join(changed) if changed else "the reference's", bool(changed))
+
+def _lte_init(m, loaded:bool|None) -> dict:
+    "The LTE's start; `loaded` is the run's `vgg_weights_loaded` (None: not recorded)."
+    if not m.init_lte_from_vgg: return _row('lte_init', f"no VGG19: {m.lte_init} start (ttsr.archs.lte)", True)
+    if loaded: return _row('lte_init', "ImageNet VGG19 (its weights were loaded)", False)
+    if loaded is None: return _row('lte_init', "VGG19 when torchvision's file is in the torch hub cache, else random; this "
+                                               "run did not record which", True)
+    return _row('lte_init', "random: VGG19 was asked for but its weights were absent at run time (warned)", True)
+
+def _recipe(exp, t:dict) -> list[dict]:
+    "The training recipe and the initial weights against the thesis's recipe `t`."
+    c, l = exp.train, exp.loss
+    ours = dict(batch_size=c.batch_size, warmup_epochs=c.warmup_epochs, epochs=c.epochs, rec_w=l.rec_w, per_w=l.per_w, adv_w=l.adv_w)
+    fmt = lambda r: (f"batch {r['batch_size']}, {r['warmup_epochs']} + {r['epochs']} epochs, "
+                     f"rec {r['rec_w']:g} / per {r['per_w']:g} / adv {r['adv_w']:g}")
+    recipe = {**_row('recipe', fmt(ours), any(ours[k] != t[k] for k in ours)), 'thesis': fmt(t)}
+    start = f"the final weights of {exp.init_from}" if exp.init_from else _FRESH if exp.model.init_lte_from_vgg else "fresh"
+    return [recipe, {**_row('start', start, start != t['start']), 'thesis': t['start']}]
+
+def _epoch(exp) -> dict:
+    "How many SR-RAW samples one epoch draws."
+    c = exp.train
+    if c.steps_per_epoch: return _row('epoch_length', f"{c.steps_per_epoch} steps of batch {c.batch_size} = "
+                                                      f"{c.steps_per_epoch * c.batch_size} random crops", True)
+    return _row('epoch_length', "one crop per aligned training pair: at most 6 consecutive-focal-length pairs per 7-frame "
+                                "scene (ttsr-prepare's manifest), fewer than the thesis's 7 images per scene", True)
+
 def thesis_differences(exp, # ttsr.experiment.ExperimentConfig
-                       metrics:dict|None=None, # the experiment's metrics.json (for FID), if written
+                       metrics:dict|None=None, # the experiment's metrics.json (FID, `vgg_weights_loaded`), if written
                       ) -> list[dict]: # rows {key, what, thesis, ours, differs}
     "The conditions behind the thesis's numbers next to this experiment's own."
-    m, rows = exp.model, []
-    from ttsr.archs.ttsr import TTSRConfig
-    ref = TTSRConfig()
-    changed = [f"{k} {getattr(m, k)}" for k in ('n_feats', 'num_res_blocks', 'res_scale', 'fold_normalize', 'lr_sr_residual',
-                                                'hole_channel', 'hole_matches', 'residual_fill') if getattr(m, k) != getattr(ref, k)]
-    rows.append(_row('architecture', ', '.join(changed) if changed else "the reference's", bool(changed)))
-    rows.append(_row('lte_init', "VGG19 when torchvision's file is in the torch hub cache, else random (warned; recorded as "
-                                 "vgg_weights_loaded in train_meta.json)" if m.init_lte_from_vgg else
-                                 f"no VGG19: {m.lte_init} start (ttsr.archs.lte)", not m.init_lte_from_vgg))
+    m, metrics = exp.model, metrics or {}
+    rows = [_architecture(m), _lte_init(m, metrics.get('vgg_weights_loaded'))]
+    if exp.trains and exp.name in THESIS_RECIPES: rows += _recipe(exp, THESIS_RECIPES[exp.name])
     reduced, proj = m.embedding_dim != 2304, m.trainable_projections
     if reduced or proj:
         parts = (['the reduction conv'] if reduced else []) + (['the Q/K projections'] if proj else [])
@@ -59,19 +117,31 @@ def thesis_differences(exp, # ttsr.experiment.ExperimentConfig
     if exp.train_set == 'srraw' or exp.init_from:
         rows.append(_row('srraw_pairs', "our own decode of the raw .ARW frames (LibRaw) and ECC alignment of consecutive "
                                         "focal lengths, without undistortion (ttsr.data.prepare)", True))
+    if exp.trains and exp.train_set == 'srraw': rows.append(_epoch(exp))
+    test = exp.eval_test_set
+    if not (cufed and test == 'cufed5'):
+        rows.append(_row('upscaled_inputs', "LR_sr is the wide frame's own crop at output size and LR its shrink; Ref_sr "
+                                            + ("the wide frame's crop under the reference (degraded like the input)"
+                                               if exp.data.ref_sr_mode == 'same_as_input' else "Ref down- and upscaled x4"), True))
+    if exp.data.mask_rate > 0 and not (cufed and test == 'cufed5'):
+        rows.append(_row('hole_masks', "HR holes: the QD-IMD mask bicubic-resized to the crop and thresholded at 128 "
+                                       "(ttsr.data.masks); LR holes: every LR pixel whose 4x4 HR block holds a hole", True))
     amp = exp.train.amp
     rows.append(_row('precision', f"mixed precision ({exp.train.amp_dtype} autocast) on CUDA, fp32 on CPU" if amp else "fp32", amp))
-    test = exp.eval_test_set
     if test == 'cufed5':
         rows.append(_row('cufed5_protocol', f"cufed5_crop: {exp.data.cufed5_crop}", exp.data.cufed5_crop != 'fork_max320'))
     if test.startswith('ffhq'):
         rows.append(_row('ffhq_test', f"test set {test!r} (see the test protocol of metrics.json)", True))
-        fid = (metrics or {}).get('fid') or {}
+        fid = metrics.get('fid') or {}
         rows.append(_row('fid', "computed" if fid.get('available') else f"not available: {fid.get('reason', 'not computed yet')}",
                          not fid.get('available')))
+    if exp.evaluate.timing_samples:
+        rows.append(_row('timing_code', f"this project's search code (ttsr.archs), the median over {exp.evaluate.timing_samples} "
+                                        "images on the evaluation device (metrics.json names it)", True))
     if test == 'ffhq_nooverlap':
         rows.append(_row('palette', "not run: its weights are a download that is unavailable offline; OpenCV inpainting "
                                     "baselines stand in", True))
+        rows.append(_row('lr_fid', "not computed: FID is measured against the HR images only, so the LR column stays empty", True))
     return rows
 
 # %% ../nbs/74_differences.ipynb #5a2fb384
