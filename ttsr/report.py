@@ -12,13 +12,13 @@ from .config import load_yaml
 from .io import atomic_write_with, write_json, write_text
 from .experiment import ExperimentConfig, load_experiment, experiment_names
 from .viz import read_live_metrics
+from .evaluate import REGIONS, paired_difference
 
 # %% auto #0
 __all__ = ['THESIS_NUMBERS', 'APPENDIX_C', 'CURVE_GROUPS', 'VAL_CURVES', 'REPORT_TEMPLATES', 'read_json', 'read_curves',
-           'Outputs', 'load_outputs', 'score', 'ci95', 'paired', 'fmt_ci', 'verdict', 'fid', 'gain', 'published_gain',
-           'regions_present', 'metrics_table', 'reference_use', 'headline', 'summary_numbers', 'write_summary',
-           'table_6_1', 'table_6_2', 'gains_table', 'table_6_4', 'timings_table', 'table_experiments', 'table_6_5',
-           'curve_groups', 'html_exporter', 'write_html', 'render']
+           'Outputs', 'load_outputs', 'score', 'ci95', 'paired', 'fmt_ci', 'verdict', 'fmt_paired', 'per_image',
+           'paired_across', 'fid', 'gain', 'published_gain', 'regions_present', 'metrics_table', 'reference_use',
+           'headline', 'summary_numbers', 'write_summary', 'curve_groups', 'html_exporter', 'write_html', 'render']
 
 # %% ../nbs/75_report.ipynb #f0db7ba4
 THESIS_NUMBERS = Path('nbs')/'reports'/'thesis_numbers.yaml'   # relative to the repository root
@@ -83,6 +83,24 @@ def verdict(d:dict) -> str|None:
     "'resolved' when a paired difference's 95 % CI excludes 0, 'not resolved' when it contains 0, None without one."
     return None if not d or d.get('ci95') is None else ('resolved' if d['resolved'] else 'not resolved')
 
+def fmt_paired(d:dict) -> str|None:
+    "A paired difference as one cell, '+1.23 [0.40, 2.06] resolved'; None without one."
+    if not d or d.get('mean') is None: return None
+    return f"{d['mean']:+.2f} {fmt_ci(d.get('ci95')) or '(no CI: one image)'} {verdict(d) or ''}".rstrip()
+
+def per_image(metrics:dict|None, method:str='model', region:str='full', protocol:str='ttsr', metric:str='psnr') -> list|None:
+    "The per-image values behind one mean of `metrics`, in test-set order (None: absent)."
+    try: return metrics['methods'][method]['metrics'][region][protocol]['per_image'][metric]
+    except (TypeError, KeyError): return None
+
+def paired_across(a:dict|None, b:dict|None, # two experiments' metrics.json
+                  method_a:str='model', method_b:str='model', region:str='full', protocol:str='ttsr') -> dict:
+    "Experiment a minus experiment b image by image (PSNR), when both scored the same test images; {} otherwise."
+    if not a or not b or a.get('test_protocol') != b.get('test_protocol') or a.get('test_set') != b.get('test_set'): return {}
+    pa, pb = per_image(a, method_a, region, protocol), per_image(b, method_b, region, protocol)
+    if pa is None or pb is None or len(pa) != len(pb): return {}
+    return paired_difference(pa, pb)
+
 def fid(metrics:dict|None, method:str='model') -> float|None:
     "The FID of `method`, or None when FID was not computed."
     f = (metrics or {}).get('fid', {})
@@ -103,7 +121,6 @@ def published_gain(thesis:dict, name:str) -> dict|None:
 # %% ../nbs/75_report.ipynb #c7108db9
 def regions_present(metrics:dict) -> list[str]:
     "The regions any method of `metrics` was scored on, in the order of `ttsr.evaluate.REGIONS`."
-    from ttsr.evaluate import REGIONS
     present = {r for m in metrics['methods'].values() for r in m['metrics']}
     return [r for r in REGIONS if r in present]
 
@@ -143,93 +160,6 @@ def summary_numbers(out:Outputs) -> dict:
 def write_summary(root:str|Path='.') -> Path:
     "Write `summary_numbers` of the stage outputs under `root` to <root>/results/summary.json (atomically)."
     return write_json(Path(root)/'results'/'summary.json', summary_numbers(load_outputs(root)))
-
-# %% ../nbs/75_report.ipynb #1a3f84ad
-def table_6_1(out:Outputs) -> pd.DataFrame:
-    "Texture transfer on CUFED (Exp 0): loss weights, our PSNR/SSIM, the TTSR paper's and the thesis's."
-    rows = {}
-    for n, t in out.thesis['table_6_1']['rows'].items():
-        m = out.results.get(n)
-        rows[t['label']] = {'rec': t['rec_w'], 'adv': t['adv_w'], 'per': t['per_w'], 'PSNR (ours)': score(m),
-                            'PSNR thesis: TTSR paper': t['psnr_ttsr_paper'], 'PSNR thesis: reproduction': t['psnr_thesis'],
-                            'SSIM (ours)': score(m, metric='ssim'), 'SSIM thesis: TTSR paper': t['ssim_ttsr_paper'],
-                            'SSIM thesis: reproduction': t['ssim_thesis']}
-    return pd.DataFrame(rows).T
-
-def table_6_2(out:Outputs) -> pd.DataFrame:
-    "Architectures for partial SR + inpainting (Exp 1-4) and No super-resolution: ours and the thesis's."
-    rows, first = {}, next(n for n in out.thesis['table_6_2']['rows'] if n != 'no_sr')
-    for n, t in out.thesis['table_6_2']['rows'].items():
-        m, method = (out.results.get(first), 'no_sr') if n == 'no_sr' else (out.results.get(n), 'model')
-        rows[t['label']] = {'PSNR (ours)': score(m, method), 'PSNR 95 % CI (ours)': fmt_ci(ci95(m, method)),
-                            'images': score(m, method, metric='n'), 'PSNR thesis': t['psnr'], 'SSIM (ours)': score(m, method, metric='ssim'),
-                            'SSIM thesis': t['ssim'], 'FID (ours)': fid(m, method), 'FID thesis': t['fid']}
-    return pd.DataFrame(rows).T
-
-def gains_table(out:Outputs) -> pd.DataFrame:
-    "Every evaluated experiment's gain over No super-resolution on its region, ours and (Table 6.2) the thesis's."
-    rows = {}
-    for n, m in out.results.items():
-        g = gain(m, out.experiments[n].region)
-        if g is None: continue
-        p = published_gain(out.thesis, n) or {}
-        d = paired(m, region=out.experiments[n].region)
-        rows[n] = {'region': out.experiments[n].region, 'PSNR gain (ours)': g['psnr_gain_db'], 'SSIM gain (ours)': g['ssim_gain'],
-                   'PSNR gain thesis': p.get('psnr_gain_db'), 'SSIM gain thesis': p.get('ssim_gain'),
-                   'PSNR gain 95 % CI (paired)': fmt_ci(d.get('ci95')), 'images': d.get('n'), 'gain': verdict(d)}
-    cols = ['region', 'PSNR gain (ours)', 'SSIM gain (ours)', 'PSNR gain thesis', 'SSIM gain thesis', 'PSNR gain 95 % CI (paired)', 'images', 'gain']
-    df = pd.DataFrame(rows, index=cols).T
-    for c in cols[1:5]: df[c] = pd.to_numeric(df[c])
-    return df
-
-# %% ../nbs/75_report.ipynb #02bd6cd0
-def _minutes(meta:dict|None) -> float|None:
-    return meta['train_time_s'] / 60 if meta and meta.get('train_time_s') is not None else None
-
-def table_6_4(out:Outputs) -> pd.DataFrame:
-    "Embedding sizes (Exp 2): our batch size, training time and scores beside the thesis's."
-    rows = {}
-    for n, t in out.thesis['table_6_4']['rows'].items():
-        m, meta = out.results.get(n), out.metas.get(n) or {}
-        rows[f"{t['embedding']} ({n})"] = {
-            'batch (ours)': meta.get('batch_size'), 'batch thesis': t['batch_size'], 'train time (ours), min': _minutes(meta),
-            'train time thesis, h': t['train_hours'], 'PSNR (ours)': score(m), 'PSNR thesis': t['psnr'],
-            'SSIM (ours)': score(m, metric='ssim'), 'SSIM thesis': t['ssim'], 'FID (ours)': fid(m), 'FID thesis': t['fid']}
-    return pd.DataFrame(rows).T.apply(pd.to_numeric)
-
-def timings_table(out:Outputs) -> pd.DataFrame:
-    "Inference time per image and training time of the experiments the thesis timed (section 6.2.3)."
-    rows = {}
-    for n, pt in out.thesis['timings'].items():
-        t = ((out.results.get(n) or {}).get('methods', {}).get('model') or {}).get('time_per_image_s') or {}
-        rows[n] = {'inference ms/image (ours)': 1000 * t['median'] if t.get('median') is not None else None,
-                   'device (ours)': t.get('device_name'), 'inference ms/image thesis': pt.get('inference_ms'),
-                   'train time (ours), min': _minutes(out.metas.get(n)), 'train time thesis, h': pt.get('train_hours')}
-    df = pd.DataFrame(rows).T
-    for c in df.columns:
-        if c != 'device (ours)': df[c] = pd.to_numeric(df[c])
-    return df
-
-# %% ../nbs/75_report.ipynb #a91fc5c5
-def table_experiments(out:Outputs, table:str) -> list[str]:
-    "Our experiments that have a row in the thesis table `table` (a key of thesis_numbers.yaml), in its order."
-    return [n for n in out.thesis[table]['rows'] if n in out.experiments]
-
-def table_6_5(out:Outputs) -> pd.DataFrame:
-    "Inpainting without overlap (Exp 5): hole pixels against HR and LR for our model and baselines, and the thesis's rows."
-    rows = {}
-    for n in table_experiments(out, 'table_6_5'):
-        m = out.results[n] or {'methods': {}}
-        for method, info in m['methods'].items():
-            rows[f"{info['title']} (ours)"] = {
-                'HR PSNR': score(m, method, 'masked_vs_hr'), 'HR SSIM': score(m, method, 'masked_vs_hr', metric='ssim'),
-                'LR PSNR': score(m, method, 'masked_vs_lr'), 'LR SSIM': score(m, method, 'masked_vs_lr', metric='ssim'),
-                'HR FID (whole image)': fid(m, method), 'LR FID (whole image)': None}
-    for t in out.thesis['table_6_5']['rows'].values():
-        rows[f"{t['label']} (thesis, published)"] = {'HR PSNR': t['hr_psnr'], 'HR SSIM': t['hr_ssim'], 'LR PSNR': t['lr_psnr'],
-                                                     'LR SSIM': t['lr_ssim'], 'HR FID (whole image)': t['hr_fid'],
-                                                     'LR FID (whole image)': t['lr_fid']}
-    return pd.DataFrame(rows).T.apply(pd.to_numeric)
 
 # %% ../nbs/75_report.ipynb #594bcd0c
 APPENDIX_C = 'Cumulative losses per epoch (Appendix C)'

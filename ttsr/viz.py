@@ -13,8 +13,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 # %% auto #0
-__all__ = ['to_uint8', 'sample_grid', 'save_figure', 'coordinate_colors', 'source_map', 'source_map_figure', 'read_live_metrics',
-           'plot_curves']
+__all__ = ['CI_SUFFIXES', 'to_uint8', 'sample_grid', 'save_figure', 'coordinate_colors', 'source_map', 'source_map_figure',
+           'read_live_metrics', 'plot_curves', 'plot_intervals']
 
 # %% ../nbs/70_viz.ipynb #0cbb3b7f
 def to_uint8(img) -> np.ndarray:
@@ -128,11 +128,13 @@ def read_live_metrics(run_dir:str|Path) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 # %% ../nbs/70_viz.ipynb #ae554d4f
+CI_SUFFIXES = ('_ci95_low', '_ci95_high')   # a logged scalar's 95 % CI bounds: `val/psnr` -> `val/psnr_ci95_low`, ...
+
 def plot_curves(runs:dict, # label -> run folder (runs/<name>) or a table from `read_live_metrics`
                 metrics:list[str]=('val/psnr', 'val/ssim'), title:str|None=None,
                 ncols:int|None=None, # panels per row (default: all in one row)
                ) -> Figure:
-    "One panel per metric, one line per run, against the training step (epoch), as in thesis Figures 6.1-6.4."
+    "One panel per metric, one line per run, against the training step (epoch), as in thesis Figures 6.1-6.4; a band where its 95 % CI was logged."
     tables = {label: (r if isinstance(r, pd.DataFrame) else read_live_metrics(r)) for label, r in runs.items()}
     ncols = min(ncols or len(metrics), len(metrics))
     nrows = -(-len(metrics) // ncols)
@@ -141,11 +143,36 @@ def plot_curves(runs:dict, # label -> run folder (runs/<name>) or a table from `
     for ax, metric in zip(axes, metrics):
         for label, df in tables.items():
             d = df[df.metric == metric]
-            if len(d): ax.plot(d.step, d.value, label=label, marker='o' if len(d) < 30 else None, ms=3)   # dots: a 1-epoch curve shows
+            if not len(d): continue
+            line, = ax.plot(d.step, d.value, label=label, marker='o' if len(d) < 30 else None, ms=3)   # dots: a 1-epoch curve shows
+            lo, hi = (df[df.metric == f'{metric}{CI_SUFFIXES[k]}'] for k in (0, 1))
+            if len(lo) and len(hi):   # the 95 % CI over validation images, where the trainer logged it
+                band = lo.merge(hi, on='step', suffixes=('_lo', '_hi'))
+                ax.fill_between(band.step, band.value_lo, band.value_hi, color=line.get_color(), alpha=0.2, lw=0)
         ax.set_title(metric, fontsize=9); ax.set_xlabel('step'); ax.grid(alpha=0.3)
         if ax.lines: ax.legend(fontsize=8)
         else: ax.text(0.5, 0.5, f'no {metric} logged', ha='center', va='center', transform=ax.transAxes)
     for ax in axes[len(metrics):]: ax.axis('off')
     if title: fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/70_viz.ipynb #79069417
+def plot_intervals(rows:dict, # label -> (mean, [low, high] or None)
+                   xlabel:str='PSNR difference (dB)', title:str|None=None,
+                   zero:bool=True, # draw the line at 0
+                  ) -> Figure:
+    "Dots with 95 % CI error bars, one row per label (top to bottom in the order given)."
+    labels = list(rows)
+    fig = Figure(figsize=(6.5, 0.9 + 0.35 * max(len(labels), 1)))
+    ax = fig.subplots()
+    for y, label in enumerate(labels):
+        mean, ci = rows[label]
+        err = None if ci is None else [[mean - ci[0]], [ci[1] - mean]]
+        ax.errorbar([mean], [y], xerr=err, fmt='o', color='C0' if ci is None or ci[0] > 0 or ci[1] < 0 else 'C7', capsize=3)
+    if zero: ax.axvline(0, color='k', lw=0.8)
+    ax.set_yticks(range(len(labels)), labels, fontsize=8); ax.invert_yaxis()
+    ax.set_xlabel(xlabel); ax.grid(axis='x', alpha=0.3)
+    if title: ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
