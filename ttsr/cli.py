@@ -239,7 +239,7 @@ def pipeline_main(argv:list[str]|None=None) -> int:
     p.add_argument('--check', action='store_true', help="write nothing; exit 1 if the file is out of date")
     stale = []
     def command(a):
-        from ttsr.experiment import write_dvc_yaml
+        from ttsr.pipeline import write_dvc_yaml
         for f in (a.params, a.dvc_yaml):
             if not f.is_file(): raise FileNotFoundError(f"{f}: file not found")
         changed = write_dvc_yaml(a.params, a.dvc_yaml, check=a.check)
