@@ -145,6 +145,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                         'ttsr.commands.evaluate.evaluate_main': ( 'commands.evaluate.html#evaluate_main',
                                                                                   'ttsr/commands/evaluate.py')},
             'ttsr.commands.infer': { 'ttsr.commands.infer._check_tiling': ('commands.infer.html#_check_tiling', 'ttsr/commands/infer.py'),
+                                     'ttsr.commands.infer._model_args': ('commands.infer.html#_model_args', 'ttsr/commands/infer.py'),
                                      'ttsr.commands.infer._tiling_args': ('commands.infer.html#_tiling_args', 'ttsr/commands/infer.py'),
                                      'ttsr.commands.infer.infer_main': ('commands.infer.html#infer_main', 'ttsr/commands/infer.py')},
             'ttsr.commands.pipeline': { 'ttsr.commands.pipeline.pipeline_main': ( 'commands.pipeline.html#pipeline_main',

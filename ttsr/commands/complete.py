@@ -9,7 +9,7 @@ from pathlib import Path
 from ..cli import _run
 from ..infer import DEFAULT_TILE
 from ..complete import complete_files, SEARCHES, DEFAULT_WINDOW_RADIUS
-from .infer import _tiling_args, _check_tiling
+from .infer import _model_args, _tiling_args, _check_tiling
 
 # %% auto #0
 __all__ = ['complete_main']
@@ -28,8 +28,7 @@ def complete_main(argv:list[str]|None=None) -> int:
     p.add_argument('--scale', type=float, default=None, help="output pixels per wide pixel, 1 to 4 (default: the tele's "
                    "measured pixel density on the wide photo, clamped to [1, 4])")
     p.add_argument('--mask', type=Path, default=None, help="hole mask at the wide's or the output's size; bright pixels (>127) are holes")
-    p.add_argument('--checkpoint', type=Path, default=None, help="model checkpoint (default: the shipped model, models/ttsr-mini.pt)")
-    p.add_argument('--source-map', type=Path, default=None, help="also write a PNG showing where each output patch was copied from")
+    _model_args(p)
     p.add_argument('--report', type=Path, default=None, help="also write a JSON report: zoom and its source, homography, scale, colour fit, timings")
     p.add_argument('--search', choices=SEARCHES, default='auto', help="'exact': every tele patch; 'window': only patches "
                    "near each query's registered position (time linear in pixels); 'auto' (default): the window once the tele is "
@@ -37,7 +36,6 @@ def complete_main(argv:list[str]|None=None) -> int:
     p.add_argument('--window-radius', type=int, default=DEFAULT_WINDOW_RADIUS,
                    help=f"with --search window: radius in wide pixels (default: {DEFAULT_WINDOW_RADIUS})")
     _tiling_args(p, tile=DEFAULT_TILE)
-    p.add_argument('--device', default='auto', help="'auto' (CUDA if available), 'cpu', 'cuda' or 'cuda:N'")
     p.add_argument('--threads', type=int, default=None, help="CPU threads (default: every core)")
     def command(a):
         _check_tiling(a)

@@ -18,15 +18,12 @@ def infer_main(argv:list[str]|None=None) -> int:
     "Entry point of `ttsr-infer`."
     p = argparse.ArgumentParser(prog='ttsr-infer', description="Restore your own photo: enlarge the wide input x4 "
                                 "with the texture of an overlapping high-resolution reference, filling masked holes.")
-    p.add_argument('--checkpoint', type=Path, default=None, help="model checkpoint, e.g. runs/exp1_ttsr/checkpoints/final.pt "
-                   "(default: the shipped model, models/ttsr-mini.pt)")
     p.add_argument('--lr', type=Path, required=True, help="input image (the wide, low-resolution photo); output is 4x its size")
     p.add_argument('--ref', type=Path, required=True, help="reference image at the output's pixel density (4x the input's)")
     p.add_argument('--mask', type=Path, default=None, help="optional hole mask, input or output size; bright pixels (>127) are holes")
     p.add_argument('-o', '--out', type=Path, required=True, help="output PNG file")
-    p.add_argument('--source-map', type=Path, default=None, help="also write a PNG showing where each output patch was copied from (hard attention)")
+    _model_args(p)
     _tiling_args(p, tile=None)
-    p.add_argument('--device', default='auto', help="'auto' (CUDA if available), 'cpu', 'cuda' or 'cuda:N'")
     p.add_argument('--max-pixels', type=int, default=MAX_PIXELS, help="refuse an input with more pixels than this (the "
                    f"reference: 16x as many), read from the file header before any work; 0 = no limit (default: {MAX_PIXELS})")
     def command(a):
@@ -37,6 +34,14 @@ def infer_main(argv:list[str]|None=None) -> int:
                           max_pixels=a.max_pixels or None)
         print(f"wrote {out}")
     return _run(p, command, argv)
+
+def _model_args(p:argparse.ArgumentParser):
+    "--checkpoint, --source-map and --device: the model options of ttsr-infer and ttsr-complete."
+    p.add_argument('--checkpoint', type=Path, default=None, help="model checkpoint, e.g. runs/exp1_ttsr/checkpoints/final.pt "
+                   "(default: the shipped model, models/ttsr-mini.pt)")
+    p.add_argument('--source-map', type=Path, default=None, help="also write a PNG showing where each output patch was "
+                   "copied from (hard attention)")
+    p.add_argument('--device', default='auto', help="'auto' (CUDA if available), 'cpu', 'cuda' or 'cuda:N'")
 
 def _tiling_args(p:argparse.ArgumentParser, tile:int|None):
     p.add_argument('--tile', type=int, default=tile, help="run the network on tiles of this many input pixels, so memory "
