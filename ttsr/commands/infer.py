@@ -18,11 +18,11 @@ def infer_main(argv:list[str]|None=None) -> int:
     "Entry point of `ttsr-infer`."
     p = argparse.ArgumentParser(prog='ttsr-infer', description="Restore your own photo: enlarge the wide input x4 "
                                 "with the texture of an overlapping high-resolution reference, filling masked holes.")
+    _model_args(p)                                     # --checkpoint first: the shipped model unless given
     p.add_argument('--lr', type=Path, required=True, help="input image (the wide, low-resolution photo); output is 4x its size")
     p.add_argument('--ref', type=Path, required=True, help="reference image at the output's pixel density (4x the input's)")
     p.add_argument('--mask', type=Path, default=None, help="optional hole mask, input or output size; bright pixels (>127) are holes")
     p.add_argument('-o', '--out', type=Path, required=True, help="output PNG file")
-    _model_args(p)
     _tiling_args(p, tile=None)
     p.add_argument('--max-pixels', type=int, default=MAX_PIXELS, help="refuse an input with more pixels than this (the "
                    f"reference: 16x as many), read from the file header before any work; 0 = no limit (default: {MAX_PIXELS})")

@@ -15,9 +15,8 @@ __all__ = ['pipeline_main']
 # %% ../../nbs/60g_commands.pipeline.ipynb #48afea75
 def pipeline_main(argv:list[str]|None=None) -> int:
     "Entry point of `ttsr-pipeline`."
-    p = argparse.ArgumentParser(prog='ttsr-pipeline', description="Write the per-experiment stage tables of dvc.yaml "
-                                "(which experiments train, which run each evaluates) and its training-curve plots from the "
-                                "params file's experiments; they are the same in every profile.")
+    p = argparse.ArgumentParser(prog='ttsr-pipeline', description="Write dvc.yaml's per-experiment stage tables and plots "
+                                "from the params file's experiments (the same in every profile).")
     _params_arg(p)
     p.add_argument('--dvc-yaml', type=Path, default=Path('dvc.yaml'), help="pipeline file to update (default: dvc.yaml)")
     p.add_argument('--check', action='store_true', help="write nothing; exit 1 if the file is out of date")
