@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.mark.slow
 def test_demo_exp1_beats_no_sr_by_2db(tmp_path):
-    from ttsr.cli import prepare
+    from ttsr.commands.prepare import prepare
     from ttsr.data.datasets import make_dataset
     from ttsr.evaluate import evaluate_model
     from ttsr.experiment import load_experiment

@@ -28,7 +28,7 @@ def _env(repo: Path) -> dict:
 
 
 def _smoke_repo(dst: Path, smoke_overrides: dict | None = None) -> Path:
-    "A copy of the tracked files with `profile: smoke` and the fixtures at the paper paths; a fresh git repo for DVC."
+    "A copy of the tracked files with `profile: smoke` (and `smoke_overrides` merged into params.yaml) and the fixtures at the paper paths; a fresh git repo for DVC."
     from ttsr.config import merge
     from ttsr.data.fixtures import write_fixtures
     from ttsr.experiment import resolve_profile
@@ -42,7 +42,7 @@ def _smoke_repo(dst: Path, smoke_overrides: dict | None = None) -> Path:
     assert n == 1, "params.yaml: no top-level `profile:` line to switch"
     params = yaml.safe_load(text)
     if smoke_overrides:
-        params['profiles']['smoke'] = merge(params['profiles']['smoke'], smoke_overrides)
+        params = merge(params, smoke_overrides)
         text = yaml.safe_dump(params, sort_keys=False)
     (dst/'params.yaml').write_text(text)
     git = ['git', '-c', 'user.name=ttsr-smoke', '-c', 'user.email=smoke@localhost', '-c', 'commit.gpgsign=false']
@@ -89,7 +89,7 @@ def test_smoke_pipeline(tmp_path):
 @pytest.mark.slow
 def test_killed_training_resumes(tmp_path):
     # 1 + 5 epochs, so that the run is still training when its first per-epoch checkpoint appears
-    repo = _smoke_repo(tmp_path/'repo', {'experiments': {'exp1_ttsr': {'train': {'epochs': 5}}}})
+    repo = _smoke_repo(tmp_path/'repo', {'experiments': {'exp1_ttsr': {'profiles': {'smoke': {'train': {'epochs': 5}}}}}})
     run = repo/'runs'/'exp1_ttsr'
     env = _env(repo)
     proc = subprocess.Popen([str(BIN/'dvc'), 'repro', 'train@exp1_ttsr'], cwd=repo, env=env, start_new_session=True,
@@ -114,7 +114,7 @@ def test_killed_training_resumes(tmp_path):
     assert meta['global_step'] == meta['epochs_total'] * meta['steps_per_epoch'] > killed['global_step'], (killed, meta)
     # a changed experiment config reruns the stage; the persisted last.pt belongs to the old config: start over
     params = yaml.safe_load((repo/'params.yaml').read_text())
-    params['profiles']['smoke']['experiments']['exp1_ttsr']['train']['epochs'] = 2
+    params['experiments']['exp1_ttsr']['profiles']['smoke']['train']['epochs'] = 2
     (repo/'params.yaml').write_text(yaml.safe_dump(params, sort_keys=False))
     res = _dvc(repo, 'repro', 'train@exp1_ttsr')
     assert res.returncode == 0, f"rerun after the config change failed:\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}"

@@ -59,19 +59,54 @@ def test_profiles_match_the_thesis():
     assert d.loss.rec_type == 'l2'
 
 
-def test_switching_profile_is_one_edit():
+PROFILES = list(PARAMS['profiles'])
+
+
+def test_switching_profile_is_one_edit(tmp_path):
+    """demo -> paper -> smoke on a copy of the repository's pipeline files, editing only the `profile:` line: dvc.yaml
+    stays up to date (its tables and plots do not depend on the profile) and DVC finds every parameter each stage
+    lists (`dvc status` reports a listed key missing from params.yaml as deleted; `dvc repro` would fail on it)."""
+    from ttsr.experiment import load_experiment
+    from ttsr.pipeline import write_dvc_yaml
     text = (ROOT/'params.yaml').read_text()
     assert text.count('\nprofile: demo\n') == 1, "params.yaml must hold exactly one top-level `profile: demo` line"
-    from ttsr.experiment import load_experiment
+    for f in ('dvc.yaml', 'dvc.lock', 'nbs/reports/thesis_numbers.yaml'):
+        (tmp_path/f).parent.mkdir(parents=True, exist_ok=True); (tmp_path/f).write_bytes((ROOT/f).read_bytes())
+    (tmp_path/'.dvc').mkdir(); (tmp_path/'.dvc'/'config').write_text('[core]\n    analytics = false\n    no_scm = true\n')
+    assert PROFILES == ['demo', 'paper', 'smoke']
+    for profile in PROFILES:
+        (tmp_path/'params.yaml').write_text(text.replace('\nprofile: demo\n', f'\nprofile: {profile}\n'))
+        assert not write_dvc_yaml(tmp_path/'params.yaml', tmp_path/'dvc.yaml', check=True), f'{profile}: dvc.yaml is stale'
+        params = yaml.safe_load((tmp_path/'params.yaml').read_text())
+        assert all(load_experiment(params, n).name == n for n in NAMES)
+        out = subprocess.run([_dvc_bin(), 'status', '--json'], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                             env={**os.environ, 'DVC_NO_ANALYTICS': '1'})
+        assert out.returncode == 0, out.stderr
+        status = json.loads(out.stdout)
+        assert {s.split('@')[0] for s in status} >= {'prepare', 'train', 'evaluate', 'report', 'summary'}, status
+        missing = [(stage, key) for stage, changes in status.items() for c in changes if isinstance(c, dict)
+                   for kind in c.values() if isinstance(kind, dict) for f, keys in kind.items() if isinstance(keys, dict)
+                   for key, state in keys.items() if state == 'deleted']
+        assert not missing, f'{profile}: stages list params that params.yaml lacks: {missing}'
+    assert load_experiment(yaml.safe_load((tmp_path/'params.yaml').read_text()), 'exp1_ttsr').data.crop_size == 64
     paper = yaml.safe_load(text.replace('\nprofile: demo\n', '\nprofile: paper\n'))
     assert load_experiment(paper, 'exp1_ttsr').data.crop_size == 256
+
+
+def test_profiles_restate_no_experiment():
+    "An experiment's per-profile overrides live in its own entry; a profile holds only profile-wide settings."
+    assert all(set(p) <= {'inherits', 'data', 'defaults'} for p in PARAMS['profiles'].values())
+    assert all(set(PARAMS['experiments'][n]['profiles']) <= set(PROFILES) for n in NAMES)
+    assert PARAMS['experiments']['exp6_transfer']['profiles'] == {}   # no overrides: named nowhere else
 
 
 # ------------------------------------------------------------------------------------------------- dvc.yaml wiring
 def test_dvc_yaml_tables_are_derived_from_params():
     "dvc.yaml's foreach tables and summary deps are what `ttsr-pipeline` writes from params.yaml."
-    from ttsr.experiment import write_dvc_yaml
+    from ttsr.pipeline import write_dvc_yaml
     assert not write_dvc_yaml(ROOT/'params.yaml', ROOT/'dvc.yaml', check=True), 'dvc.yaml is stale: run ttsr-pipeline'
+    fig_runs = {r for f in THESIS_NUMBERS['figures'].values() for r in f['runs']}
+    assert {Path(p).parts[1] for plot in DVC['plots'] for spec in plot.values() for p in spec['y']} == fig_runs
     assert 'vars' not in DVC and DVC['stages']['report']['foreach'] == VARS['evaluation']
 
 
@@ -134,8 +169,8 @@ def _view(params, name, fields):
     return {f: d[f] for f in fields}
 
 
-def _listed(stage:str, name:str) -> list[str]:
-    return [p.replace('${key}', name).replace('${profile}', PARAMS['profile']) for p in DVC['stages'][stage]['do']['params']]
+def _listed(stage:str, name:str, profile:str=PARAMS['profile']) -> list[str]:
+    return [p.replace('${key}', name).replace('${profile}', profile) for p in DVC['stages'][stage]['do']['params']]
 
 
 @pytest.mark.parametrize('stage', ['train', 'evaluate'])
@@ -159,13 +194,14 @@ def test_stage_params_cover_what_the_stage_reads(stage):
             assert view == base, f'{stage}@{n} reads {path} but does not list it in dvc.yaml'
 
 
-@pytest.mark.parametrize('stage', ['train', 'evaluate'])
-def test_stage_params_exist_and_stay_within_the_stage(stage):
-    "Every listed key exists (DVC fails on missing ones) and none names a section the stage does not read."
+@pytest.mark.parametrize('stage', ['train', 'evaluate', 'report'])
+@pytest.mark.parametrize('profile', ['demo', 'paper', 'smoke'])
+def test_stage_params_exist_and_stay_within_the_stage(stage, profile):
+    "In every profile every listed key exists (DVC fails on missing ones) and none names a section the stage does not read."
     names = list(VARS['training'] if stage == 'train' else VARS['evaluation'])
-    unread = {'train': ('evaluate', 'test_set', 'description'), 'evaluate': ('.loss', '.train', 'train_set')}[stage]
+    unread = {'train': ('evaluate', 'test_set', 'description'), 'evaluate': ('.loss', '.train', 'train_set'), 'report': ()}[stage]
     for n in names:
-        for p in _listed(stage, n):
+        for p in _listed(stage, n, profile):
             d = PARAMS
             for k in p.split('.'):
                 assert isinstance(d, dict) and k in d, f'{stage}@{n}: params key {p} missing from params.yaml'

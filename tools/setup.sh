@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Set up everything the project needs, idempotently: a venv in .venv with the pinned requirements,
-# the package itself (editable), and Debian's Chromium for the docs-site browser test when we may install it.
+# Set up everything the project needs, idempotently: a venv in .venv with the package itself (editable), its
+# dependencies and the dev tools (requirements.txt -> pyproject.toml), and Debian's Chromium for the docs-site browser
+# test when we may install it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DVC_NO_ANALYTICS=1
@@ -9,8 +10,7 @@ PY=${PYTHON:-python3}
 stamp=.venv/.requirements.sha
 want=$(cat requirements.txt pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
-  .venv/bin/pip install --quiet --disable-pip-version-check --no-deps -e .
+  .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt   # the package (editable) + dev tools
   echo "$want" > "$stamp"
 fi
 # Chromium renders the docs site in tests/test_docs_site.py; install it where we are root and apt exists.

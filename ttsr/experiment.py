@@ -16,8 +16,8 @@ from .evaluate import BASELINES
 
 
 # %% auto #0
-__all__ = ['TrainConfig', 'EvalConfig', 'ExperimentConfig', 'resolve_profile', 'experiment_names', 'load_experiment',
-           'tiny_params', 'model_variants', 'pipeline_tables', 'write_dvc_yaml']
+__all__ = ['TrainConfig', 'EvalConfig', 'ExperimentConfig', 'profile_chain', 'resolve_profile', 'experiment_names',
+           'load_experiment', 'tiny_params', 'model_variants']
 
 # %% ../nbs/39_experiment.ipynb #9c9fae30
 @dataclass
@@ -141,15 +141,22 @@ def _sections(d:dict|None, where:str, allowed=_SECTIONS) -> dict:
     if unknown: raise KeyError(f"{where}: unknown key(s) {unknown}; known keys are {sorted(allowed)}")
     return d
 
-def resolve_profile(profiles:dict, name:str, _seen:tuple=()) -> dict:
+def profile_chain(profiles:dict, name:str) -> list[str]:
+    "Profile `name` and the profiles it inherits (`inherits: <parent>`), the farthest ancestor first."
+    chain = [name]
+    while True:
+        if chain[-1] not in profiles: raise KeyError(f"unknown profile {chain[-1]!r}; known profiles are {sorted(profiles)}")
+        parent = _sections(profiles[chain[-1]], f'profiles.{chain[-1]}', ('inherits', 'data', 'defaults')).get('inherits')
+        if parent is None: return chain[::-1]
+        if not isinstance(parent, str): raise TypeError(f"profiles.{chain[-1]}.inherits: expected a profile name, got {parent!r}")
+        if parent in chain: raise ValueError(f"profiles: circular inherits {' -> '.join(chain + [parent])}")
+        chain.append(parent)
+
+def resolve_profile(profiles:dict, name:str) -> dict:
     "Profile `name` with `inherits: <parent>` resolved: the parent's sections, overridden key by key by its own."
-    if name not in profiles: raise KeyError(f"unknown profile {name!r}; known profiles are {sorted(profiles)}")
-    if name in _seen: raise ValueError(f"profiles: circular inherits {' -> '.join(_seen + (name,))}")
-    own = dict(_sections(profiles[name], f'profiles.{name}', ('inherits', 'data', 'defaults', 'experiments')))
-    parent = own.pop('inherits', None)
-    if parent is None: return own
-    if not isinstance(parent, str): raise TypeError(f"profiles.{name}.inherits: expected a profile name, got {parent!r}")
-    return merge(resolve_profile(profiles, parent, _seen + (name,)), own)
+    out = {}
+    for p in profile_chain(profiles, name): out = merge(out, {k: v for k, v in profiles[p].items() if k != 'inherits'})
+    return out
 
 def experiment_names(params:dict|str|Path) -> list[str]:
     "Names of the experiments declared in `params`."
@@ -160,24 +167,25 @@ def load_experiment(params:dict|str|Path, # the params dict or a params.yaml pat
                     name:str, # experiment name (a key of `experiments`, or of `recipes`)
                     profile:str|None=None, # override of params['profile']
                    ) -> ExperimentConfig:
-    "Merge defaults <- profiles[profile] <- experiments[name] (a recipe: defaults <- recipes[name]) and validate into an `ExperimentConfig`."
+    "Merge defaults <- profiles[profile] <- experiments[name] <- its profiles[profile] (a recipe: defaults <- recipes[name]) into an `ExperimentConfig`."
     params = params if isinstance(params, dict) else load_yaml(params)
     exps, recipes = params.get('experiments') or {}, params.get('recipes') or {}
     recipe = name not in exps and name in recipes   # a training outside the pipeline: no profile applies
     if recipe: params, exps = {**params, 'profile': None}, recipes
     if name not in exps: raise KeyError(f"unknown experiment {name!r}; known experiments are {sorted(exps)}"
                                         + (f" and recipes {sorted(recipes)}" if recipes else ''))
+    where = f"{'recipes' if recipe else 'experiments'}.{name}"
+    own = _sections(exps[name], where, _SECTIONS + _FIELDS + (() if recipe else ('profiles',)))
     profile = None if recipe else profile or params.get('profile')
     profiles = params.get('profiles') or {}
-    if profile is not None and profile not in profiles:
-        raise KeyError(f"unknown profile {profile!r}; known profiles are {sorted(profiles)}")
+    chain = profile_chain(profiles, profile) if profile else []
+    overrides = _sections(own.get('profiles'), f'{where}.profiles', list(profiles))
     cfg = {'data': params.get('data') or {}, **_sections(params.get('defaults'), 'defaults')}
     prof = resolve_profile(profiles, profile) if profile else {}
     cfg = merge(cfg, {'data': prof.get('data') or {}, **_sections(prof.get('defaults'), f'profiles.{profile}.defaults')})
-    layers = [(exps[name], f"{'recipes' if recipe else 'experiments'}.{name}"),
-              ((prof.get('experiments') or {}).get(name), f'profiles.{profile}.experiments.{name}')]
-    for layer, where in layers:
-        layer = _sections(layer, where, _SECTIONS + _FIELDS)
+    layers = [({k: v for k, v in own.items() if k != 'profiles'}, where)] + [(overrides.get(p), f'{where}.profiles.{p}') for p in chain]
+    for layer, at in layers:
+        layer = _sections(layer, at, _SECTIONS + _FIELDS)
         cfg = merge(cfg, {k: layer[k] for k in _SECTIONS if k in layer})
         cfg.update({k: layer[k] for k in _FIELDS if k in layer})
     return from_dict(ExperimentConfig, {**cfg, 'name': name}, where=name)
@@ -199,12 +207,11 @@ def tiny_params(data_root:str|Path='data/demo', # where the demo data lives
                                   'train': {'epochs': 2, 'warmup_epochs': 1, 'batch_size': 2, 'num_workers': 0,
                                             'steps_per_epoch': 4, 'max_val_samples': 2, 'log_every': 2},
                                   'evaluate': {'max_samples': 4, 'fid': False}}},
-            'paper': {'data': {'crop_size': 256}, 'defaults': {},
-                      'experiments': {'exp0_rec': {'train': {'epochs': 200, 'batch_size': 9}}}}},
+            'paper': {'data': {'crop_size': 256}, 'defaults': {}}},
         'experiments': {
             'exp0_rec': {'description': 'TTSR on CUFED, reconstruction loss only', 'train_set': 'cufed',
                          'test_set': 'cufed5', 'loss': {'per_w': 0.0, 'tpl_w': 0.0, 'adv_w': 0.0},
-                         'train': {'warmup_epochs': 0}},
+                         'train': {'warmup_epochs': 0}, 'profiles': {'paper': {'train': {'epochs': 200, 'batch_size': 9}}}},
             'exp1_ttsr': {'description': 'TTSR baseline for partial SR + inpainting'},
             'exp6_transfer': {'description': 'Exp 1 initialised from the Exp 0 weights', 'init_from': 'exp0_rec'}},
     }
@@ -221,57 +228,3 @@ def model_variants(params:dict|str|Path='params.yaml', # the params dict or a pa
         m = load_experiment(params, n, profile=profile).model
         if m not in out.values(): out[n] = m
     return out
-
-# %% ../nbs/39_experiment.ipynb #7ffe0cb0
-def _init_dep(init_from:str|None, names:list[str]) -> str:
-    "What a training's initial weights depend on: the architecture code, another run's final checkpoint, or a file."
-    if init_from is None: return 'ttsr/archs'
-    return f'runs/{init_from}/checkpoints/final.pt' if init_from in names else init_from
-
-def pipeline_tables(params:dict|str|Path) -> dict:
-    "The `foreach` tables of dvc.yaml's train/evaluate/report stages and the summary's deps, derived from `params`."
-    params = params if isinstance(params, dict) else load_yaml(params)
-    names = experiment_names(params)
-    exps = [load_experiment(params, n) for n in names]
-    trained = [e.name for e in exps if e.trains]
-    for e in exps:
-        if not e.trains and e.init_from not in trained:
-            raise ValueError(f"experiments.{e.name}.init_from: trains is false, so it must name an experiment that trains; got {e.init_from!r}")
-    train = {e.name: {'init': _init_dep(e.init_from, names)} for e in exps if e.trains}
-    evaluate = {e.name: {'run': e.run} for e in exps}
-    summary = [f'results/{n}/metrics.json' for n in names] + [f'runs/{n}/{f}' for n in trained for f in ('live', 'train_meta.json')]
-    return {'train': train, 'evaluate': evaluate, 'summary_deps': summary}
-
-# %% ../nbs/39_experiment.ipynb #641f1fa1
-def _yaml():
-    from ruamel.yaml import YAML
-    y = YAML()
-    y.indent(mapping=2, sequence=4, offset=2)
-    y.width = 120
-    return y
-
-def _flow(d:dict):
-    "A mapping of `{k: v}` rows, each written on one line."
-    from ruamel.yaml.comments import CommentedMap
-    out = CommentedMap()
-    for k, v in d.items():
-        row = CommentedMap(v); row.fa.set_flow_style(); out[k] = row
-    return out
-
-def write_dvc_yaml(params:dict|str|Path='params.yaml', # the params dict or a params.yaml path
-                   path:str|Path='dvc.yaml', # the pipeline file whose foreach tables are rewritten
-                   check:bool=False, # only compare, never write
-                  ) -> bool:
-    "Write `pipeline_tables(params)` into the train/evaluate/report foreach tables and summary deps of `path`; True if it changed."
-    import io
-    path, y = Path(path), _yaml()
-    text = path.read_text()
-    doc, t = y.load(text), pipeline_tables(params)
-    st = doc['stages']
-    st['train']['foreach'], st['evaluate']['foreach'], st['report']['foreach'] = _flow(t['train']), _flow(t['evaluate']), _flow(t['evaluate'])
-    fixed = [d for d in st['summary']['deps'] if not d.startswith(('results/', 'runs/'))]
-    st['summary']['deps'].clear(); st['summary']['deps'].extend(fixed + t['summary_deps'])
-    buf = io.StringIO(); y.dump(doc, buf)
-    changed = buf.getvalue() != text
-    if changed and not check: path.write_text(buf.getvalue())
-    return changed
