@@ -12,6 +12,7 @@ import torch
 from torch import nn, Tensor
 from torch.func import functional_call
 from ..config import from_dict, to_dict
+from ..weights import read_weights
 from .lte import LTE, LTE_FALLBACKS
 from .search import lv3_holes
 from .mainnet import MainNet, hole_map
@@ -179,7 +180,6 @@ def load_official_state_dict(model:TTSR,                # the model to fill (its
     where = where or 'state_dict'
     if isinstance(state_dict, (str, Path)):
         where = str(state_dict)
-        from ttsr.checkpoint import read_weights       # the one reader of weights files (imports this module)
         state_dict = read_weights(state_dict)
     try: sd = _unwrap_state_dict(state_dict)
     except ValueError as e: raise ValueError(f"{where}: {e}") from None
