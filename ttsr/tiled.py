@@ -124,6 +124,7 @@ def lte_rect(lte, img:np.ndarray, # [H,W,3] uint8 image, H and W multiples of 4
     return tuple(f[..., (k * y0 - py0) // s:(k * y1 - py0) // s, (k * x0 - px0) // s:(k * x1 - px0) // s]
                  for f, s in zip(feats, (_STRIDES[l] for l in levels)))
 
+# %% ../nbs/54_tiled.ipynb #ebd38fa7
 def _tile_inputs(lr:np.ndarray, hole:np.ndarray, ey0:int, ey1:int, ex0:int, ex1:int, scale:int=SCALE):
     "LR and LR_sr tensors of input rows ey0:ey1, columns ex0:ex1, made exactly as for the whole image."
     h, w = lr.shape[:2]
