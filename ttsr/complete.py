@@ -13,6 +13,7 @@ import torch
 from .photo import read_photo, zoom_ratio
 from .register import register, scale_h, map_points, corners, local_scale, RegistrationError
 from .infer import read_mask, write_png, load_tool_model
+from .archs.lte import LTE_STRIDES
 from .archs.mainnet import SCALE
 from .tiled import pad_input, run_network, DEFAULT_TILE, DEFAULT_HALO
 from .io import resolve_device, ensure_dir, write_json
@@ -64,8 +65,9 @@ def tele_on_output_grid(tele:np.ndarray, H:np.ndarray, # tele -> wide homography
     out_h, out_w = out_hw
     to_out = to_out @ H                                                    # tele pixel -> output pixel
     c = map_points(to_out, corners(tele.shape))
-    y0, x0 = max(0, int(np.floor(c[:, 1].min() / 4)) * 4), max(0, int(np.floor(c[:, 0].min() / 4)) * 4)
-    y1, x1 = min(out_h, int(np.ceil((c[:, 1].max() + 1) / 4)) * 4), min(out_w, int(np.ceil((c[:, 0].max() + 1) / 4)) * 4)
+    k = SCALE                                                              # the box on whole network-input pixels
+    y0, x0 = max(0, int(np.floor(c[:, 1].min() / k)) * k), max(0, int(np.floor(c[:, 0].min() / k)) * k)
+    y1, x1 = min(out_h, int(np.ceil((c[:, 1].max() + 1) / k)) * k), min(out_w, int(np.ceil((c[:, 0].max() + 1) / k)) * k)
     if y1 - y0 < 16 or x1 - x0 < 16:
         raise RegistrationError(f"no overlap: the tele's footprint on the output is {max(y1 - y0, 0)}x{max(x1 - x0, 0)} pixels")
     density = 1 / local_scale(to_out, ((tele.shape[1] - 1) / 2, (tele.shape[0] - 1) / 2))
@@ -90,7 +92,7 @@ def choose_search(search:str, input_hw:tuple[int, int], box:tuple[int, int, int,
     if search not in SEARCHES: raise ValueError(f"--search: expected one of {SEARCHES}, got {search!r}")
     if search != 'auto': return search
     if aligned: return 'window'
-    keys = ((box[2] - box[0]) // 4) * ((box[3] - box[1]) // 4)
+    keys = ((box[2] - box[0]) // LTE_STRIDES['lv3']) * ((box[3] - box[1]) // LTE_STRIDES['lv3'])   # the reference's lv3 positions
     return 'exact' if input_hw[0] * input_hw[1] * keys <= AUTO_EXACT_MAX_PAIRS else 'window'
 
 class Completed(NamedTuple):

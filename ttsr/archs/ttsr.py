@@ -15,7 +15,7 @@ from ..config import from_dict, to_dict
 from ..weights import read_weights
 from .lte import LTE, LTE_FALLBACKS
 from .search import lv3_holes
-from .mainnet import MainNet, hole_map
+from .mainnet import MainNet, hole_map, SCALE
 from .attention import SearchTransfer, EMBEDDING_DIMS
 
 # %% auto #0
@@ -72,8 +72,8 @@ def check_inputs(lr:Tensor, lr_sr:Tensor, ref:Tensor, ref_sr:Tensor):
         if x.ndim != 4 or x.shape[1] != 3 or not x.is_floating_point() or x.numel() == 0:
             raise ValueError(f"{name}: expected a float [N,3,H,W] RGB batch, got {x.dtype} {list(x.shape)}")
     N, _, h, w = lr.shape
-    if tuple(lr_sr.shape) != (N, 3, 4 * h, 4 * w):
-        raise ValueError(f"lr_sr: expected [N,3,4h,4w] = {[N, 3, 4 * h, 4 * w]} (4x lr {list(lr.shape)}), got {list(lr_sr.shape)}")
+    if tuple(lr_sr.shape) != (N, 3, SCALE * h, SCALE * w):
+        raise ValueError(f"lr_sr: expected [N,3,4h,4w] = {[N, 3, SCALE * h, SCALE * w]} (4x lr {list(lr.shape)}), got {list(lr_sr.shape)}")
     if ref.shape[0] != N: raise ValueError(f"ref: batch size {ref.shape[0]} differs from lr's {N}")
     if ref.shape[2] % 4 or ref.shape[3] % 4:
         raise ValueError(f"ref: height and width must be multiples of 4, got {list(ref.shape[2:])}")
