@@ -41,7 +41,7 @@ def make_pair(mp:float, folder:Path, scene:str='chelsea') -> tuple[Path, Path]:
 
 def load(spec:dict):
     import torch
-    from ttsr.infer import DEFAULT_CHECKPOINT
+    from ttsr.checkpoint import DEFAULT_CHECKPOINT
     from ttsr.checkpoint import load_model
     from ttsr.archs.ttsr import TTSR, TTSRConfig
     ck = spec.get('checkpoint') or (str(DEFAULT_CHECKPOINT) if DEFAULT_CHECKPOINT.is_file() else 'paper')
@@ -72,7 +72,7 @@ def measure(spec:dict) -> dict:
                        search='window' if spec['search'] == 'window' else 'exact',
                        window_radius=spec['radius'], tile=spec['tile'], halo=spec['halo'])
     if spec['search'] == 'legacy':                 # the pre-tiling path: prepare_inputs + one model forward
-        from ttsr.infer import prepare_inputs
+        from ttsr.tiled import prepare_inputs
         from ttsr.viz import to_uint8
         x = prepare_inputs(wide.image, c.tele.ref)
         with torch.no_grad(): o = model(x.LR, x.LR_sr, x.Ref, x.Ref_sr)
@@ -80,7 +80,7 @@ def measure(spec:dict) -> dict:
         c.image, c.index = to_uint8(o.sr[0])[:4 * h, :4 * w], o.index[0].view(x.LR.shape[-2:])[:h, :w]
     t2 = time.perf_counter()
     np.save(spec['save'], c.image); np.save(spec['save'].replace('.npy', '_index.npy'), c.index.numpy())
-    from ttsr.infer import balanced_tile
+    from ttsr.tiled import balanced_tile
     h, w = wide.image.shape[:2]
     tile = None if spec['search'] == 'legacy' else [balanced_tile(-(-h // 4) * 4, spec['tile']), balanced_tile(-(-w // 4) * 4, spec['tile'])]
     return {**spec, 'model': name, 'output_mp': c.image.shape[0] * c.image.shape[1] / 1e6, 'largest_tile_core': tile,
@@ -111,7 +111,7 @@ def main(argv=None):
         print(json.dumps(measure(json.loads(a.one)))); return
     sys.path.insert(0, str(ROOT))
     from ttsr.complete import DEFAULT_WINDOW_RADIUS
-    from ttsr.infer import DEFAULT_TILE, DEFAULT_HALO
+    from ttsr.tiled import DEFAULT_TILE, DEFAULT_HALO
     import numpy as np
     rows = []
     env = {**os.environ, 'OMP_NUM_THREADS': '1', 'MKL_NUM_THREADS': '1', 'PYTHONPATH': str(ROOT)}

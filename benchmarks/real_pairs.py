@@ -28,11 +28,11 @@ def main(argv=None):
     from ttsr.photo import read_photo
     from ttsr.realpairs import real_pair_case, score_real_pair
     from ttsr.checkpoint import load_model
-    from ttsr.infer import resolve_checkpoint
+    from ttsr.checkpoint import checkpoint_or_default
     from ttsr.io import write_json
     n = a.threads or os.cpu_count()
     torch.set_num_threads(n); cv2.setNumThreads(n)
-    ckpt = resolve_checkpoint(a.checkpoint)
+    ckpt = checkpoint_or_default(a.checkpoint)
     case = real_pair_case(read_photo(a.wide), read_photo(a.tele))
     res = score_real_pair(load_model(ckpt), case, progress=True)
     res = {'pair': a.name, 'source': a.source, 'checkpoint': str(ckpt.relative_to(ROOT) if ckpt.is_relative_to(ROOT) else ckpt),

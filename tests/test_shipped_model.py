@@ -5,11 +5,10 @@ Fast: 16 pairs of 96 px on one thread. The test photos come from the Debian pack
 copies in ttsr/data/held_out_photos/ (the same pixels)."""
 import torch
 
-from ttsr.checkpoint import load_model
+from ttsr.checkpoint import load_model, DEFAULT_CHECKPOINT
 from ttsr.data.datasets import DataConfig
 from ttsr.data.photos import PhotoPairs, TEST_PHOTOS, TRAIN_PHOTOS
 from ttsr.evaluate import evaluate_model
-from ttsr.infer import DEFAULT_CHECKPOINT
 from ttsr.shipped import headline
 
 

@@ -4,38 +4,18 @@
 
 # %% ../nbs/16_checkpoint.ipynb #b6f1e196
 from __future__ import annotations
-import dataclasses, pickle, warnings
+import dataclasses
 from pathlib import Path
 import torch
+import ttsr
 from .config import from_dict, to_dict
 from .io import atomic_write
+from .weights import read_weights
 from .archs.ttsr import TTSR, TTSRConfig, _check_fit
 
 # %% auto #0
-__all__ = ['CHECKPOINT_FORMAT', 'read_weights', 'save_checkpoint', 'load_checkpoint', 'load_model']
-
-# %% ../nbs/16_checkpoint.ipynb #ff8027eb
-def _first_line(e:BaseException) -> str:
-    s = str(e).strip().splitlines()
-    return f"{type(e).__name__}: {s[0][:120]}" if s else type(e).__name__
-
-def read_weights(path:str|Path, # any file written by torch.save
-                 map_location='cpu', what:str='weights file'):
-    "`torch.load(path, weights_only=True)`, with one error naming the file for every way the file can be bad."
-    path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"{path}: {what} not found")
-    if not path.is_file(): raise ValueError(f"{path}: {what} is not a file")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')      # torch warns about pickle protocols before it refuses
-            return torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as e:
-        if 'weights only load failed' in str(e).lower():
-            raise ValueError(f"{path}: refused, the {what} holds pickled Python objects, not only tensors "
-                             "(torch.load weights_only=True); re-save it as plain tensors") from None
-        raise ValueError(f"{path}: unreadable {what} ({_first_line(e)})") from None
-    except Exception as e:
-        raise ValueError(f"{path}: unreadable or truncated {what} ({_first_line(e)})") from None
+__all__ = ['CHECKPOINT_FORMAT', 'DEFAULT_CHECKPOINT', 'save_checkpoint', 'load_checkpoint', 'load_model', 'run_checkpoint',
+           'checkpoint_or_default']
 
 # %% ../nbs/16_checkpoint.ipynb #e73a3647
 CHECKPOINT_FORMAT = 'ttsr/2'
@@ -95,3 +75,19 @@ def load_model(path:str|Path, map_location='cpu') -> TTSR:
     model.load_state_dict(ck['state_dict'])
     if ck['vgg_weights_loaded'] is not None: model.vgg_weights_loaded = ck['vgg_weights_loaded']
     return model.to(map_location).eval()
+
+# %% ../nbs/16_checkpoint.ipynb #6249a858
+def run_checkpoint(run_dir:str|Path, # a training run's folder, runs/<experiment>
+                   name:str='final', # 'final' (the trained model) or 'last' (the resumable training state)
+                  ) -> Path:
+    "Where the training run in `run_dir` keeps its checkpoint `name`."
+    return Path(run_dir)/'checkpoints'/f'{name}.pt'
+
+DEFAULT_CHECKPOINT = Path(ttsr.__file__).resolve().parent.parent/'models'/'ttsr-mini.pt'  # the shipped model
+
+def checkpoint_or_default(path:str|Path|None=None) -> Path:
+    "`path`, or the shipped default model when `path` is None (an error naming it when it is missing)."
+    if path is not None: return Path(path)
+    if not DEFAULT_CHECKPOINT.is_file():
+        raise FileNotFoundError(f"{DEFAULT_CHECKPOINT}: the default model is missing; pass --checkpoint")
+    return DEFAULT_CHECKPOINT

@@ -12,8 +12,10 @@ import numpy as np
 import torch
 from .photo import read_photo, zoom_ratio
 from .register import register, scale_h, map_points, corners, local_scale, RegistrationError
-from .infer import read_mask, write_png, pad_input, run_network, resolve_checkpoint, DEFAULT_TILE, DEFAULT_HALO
-from .checkpoint import load_model
+from .infer import read_mask, write_png, load_tool_model
+from .archs.lte import LTE_STRIDES
+from .archs.mainnet import SCALE
+from .tiled import pad_input, run_network, DEFAULT_TILE, DEFAULT_HALO
 from .io import resolve_device, ensure_dir, write_json
 from .data.pairs import down_up, resize_bicubic
 from .fusion import ColourFit, lowpass, fit_colour, align_locally, agreement, compose
@@ -25,7 +27,7 @@ __all__ = ['MAX_SCALE', 'SEARCHES', 'DEFAULT_WINDOW_RADIUS', 'AUTO_EXACT_MAX_PAI
            'complete_files']
 
 # %% ../nbs/57_complete.ipynb #bc04dfe3
-MAX_SCALE = 4  # the network's enlargement: no output has more than 4x the wide photo's pixels per side
+MAX_SCALE = SCALE  # the network's enlargement: no output has more than 4x the wide photo's pixels per side
 
 class OutputGrid(NamedTuple):
     scale: float                 # output pixels per wide pixel, as asked
@@ -37,8 +39,8 @@ def output_grid(wide_shape, scale:float) -> OutputGrid:
     if not (isinstance(scale, (int, float)) and math.isfinite(scale) and 1 <= scale <= MAX_SCALE):
         raise ValueError(f"--scale: expected a number from 1 to {MAX_SCALE}, got {scale!r}")
     h, w = wide_shape[:2]
-    hi, wi = max(4, round(h * scale / 4)), max(4, round(w * scale / 4))
-    sx, sy = 4 * wi / w, 4 * hi / h
+    hi, wi = max(4, round(h * scale / SCALE)), max(4, round(w * scale / SCALE))
+    sx, sy = SCALE * wi / w, SCALE * hi / h
     return OutputGrid(float(scale), (hi, wi), scale_h(sx, sy))
 
 def tele_density(H:np.ndarray, tele_shape) -> float:
@@ -63,8 +65,9 @@ def tele_on_output_grid(tele:np.ndarray, H:np.ndarray, # tele -> wide homography
     out_h, out_w = out_hw
     to_out = to_out @ H                                                    # tele pixel -> output pixel
     c = map_points(to_out, corners(tele.shape))
-    y0, x0 = max(0, int(np.floor(c[:, 1].min() / 4)) * 4), max(0, int(np.floor(c[:, 0].min() / 4)) * 4)
-    y1, x1 = min(out_h, int(np.ceil((c[:, 1].max() + 1) / 4)) * 4), min(out_w, int(np.ceil((c[:, 0].max() + 1) / 4)) * 4)
+    k = SCALE                                                              # the box on whole network-input pixels
+    y0, x0 = max(0, int(np.floor(c[:, 1].min() / k)) * k), max(0, int(np.floor(c[:, 0].min() / k)) * k)
+    y1, x1 = min(out_h, int(np.ceil((c[:, 1].max() + 1) / k)) * k), min(out_w, int(np.ceil((c[:, 0].max() + 1) / k)) * k)
     if y1 - y0 < 16 or x1 - x0 < 16:
         raise RegistrationError(f"no overlap: the tele's footprint on the output is {max(y1 - y0, 0)}x{max(x1 - x0, 0)} pixels")
     density = 1 / local_scale(to_out, ((tele.shape[1] - 1) / 2, (tele.shape[0] - 1) / 2))
@@ -89,7 +92,7 @@ def choose_search(search:str, input_hw:tuple[int, int], box:tuple[int, int, int,
     if search not in SEARCHES: raise ValueError(f"--search: expected one of {SEARCHES}, got {search!r}")
     if search != 'auto': return search
     if aligned: return 'window'
-    keys = ((box[2] - box[0]) // 4) * ((box[3] - box[1]) // 4)
+    keys = ((box[2] - box[0]) // LTE_STRIDES['lv3']) * ((box[3] - box[1]) // LTE_STRIDES['lv3'])   # the reference's lv3 positions
     return 'exact' if input_hw[0] * input_hw[1] * keys <= AUTO_EXACT_MAX_PAIRS else 'window'
 
 class Completed(NamedTuple):
@@ -126,7 +129,7 @@ def complete(model, wide:np.ndarray, tele:np.ndarray, H:np.ndarray, mask:np.ndar
     if window_radius < 0: raise ValueError(f"window radius: expected >= 0 lv3 pixels, got {window_radius}")
     grid = output_grid(wide.shape, default_scale(H, tele.shape) if scale is None else scale)
     (hi, wi), s = grid.input_hw, grid.scale
-    out_hw = (4 * hi, 4 * wi)
+    out_hw = (SCALE * hi, SCALE * wi)
     hole = _hole_on_output(mask, wide.shape[:2], out_hw)
     g = tele_on_output_grid(tele, H, out_hw, grid.to_out)
     y0, x0, y1, x1 = g.box
@@ -147,10 +150,10 @@ def complete(model, wide:np.ndarray, tele:np.ndarray, H:np.ndarray, mask:np.ndar
     lr_img = wide if (hi, wi) == wide.shape[:2] else cv2.resize(wide, (wi, hi), interpolation=cv2.INTER_AREA)
     lr, hole_pad = pad_input(lr_img, hole)
     chosen = choose_search(search, (hi, wi), g.box, aligned=align)
-    window = (-(y0 // 4), -(x0 // 4), window_radius) if chosen == 'window' else None
+    window = (-(y0 // SCALE), -(x0 // SCALE), window_radius) if chosen == 'window' else None
     device = torch.device(device) if device is not None else next(model.parameters()).device
     model.eval().to(device)
-    net, index, S = run_network(model, lr, hole_pad, ref, down_up(ref, 4), tile, halo, window, device, progress, as_uint8=True)
+    net, index, S = run_network(model, lr, hole_pad, ref, down_up(ref, SCALE), tile, halo, window, device, progress, as_uint8=True)
     net = np.ascontiguousarray(net[:out_hw[0], :out_hw[1]])
     out = bic if hole is None else np.where(hole[..., None], net.astype(np.float32), bic)
     out[y0:y1, x0:x1] = compose(bic[y0:y1, x0:x1], net[y0:y1, x0:x1], weight, s, hole_box)
@@ -184,10 +187,7 @@ def complete_files(wide_path:str|Path, tele_path:str|Path, out_path:str|Path,
     n_threads = threads or os.cpu_count() or 1
     torch.set_num_threads(n_threads); cv2.setNumThreads(n_threads)
     dev = resolve_device(device)
-    ckpt = resolve_checkpoint(checkpoint)
-    model = load_model(ckpt, map_location=dev)
-    if source_map_path is not None and model.cfg.attention != 'hard':
-        raise ValueError(f"{source_map_path}: a source map needs hard attention; {ckpt} uses {model.cfg.attention} attention")
+    ckpt, model = load_tool_model(checkpoint, dev, source_map_path)
     wide, tele = read_photo(wide_path), read_photo(tele_path)
     z = zoom_ratio(wide, tele, zoom)
     mask = None if mask_path is None else read_mask(mask_path)

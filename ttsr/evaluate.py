@@ -18,6 +18,7 @@ from . import metrics as M
 from .fusion import classical_fusion
 from .config import to_dict
 from .io import ensure_dir, resolve_device, write_json
+from .checkpoint import run_checkpoint
 from .viz import to_uint8, sample_grid, source_map_figure, save_figure
 
 # %% auto #0
@@ -326,11 +327,11 @@ def evaluate_model(model:torch.nn.Module|None, # a TTSR model, or None to score 
 def resolve_checkpoint(exp, run_dir:str|Path) -> Path:
     "The checkpoint `exp` is evaluated from: run_dir/checkpoints/<evaluate.checkpoint>.pt, else its `init_from`'s."
     run_dir = Path(run_dir)
-    ck = run_dir/'checkpoints'/f'{exp.evaluate.checkpoint}.pt'
+    ck = run_checkpoint(run_dir, exp.evaluate.checkpoint)
     if ck.is_file(): return ck
     if not run_dir.exists() and exp.init_from:
         src = Path(exp.init_from)
-        other = src if src.suffix in ('.pt', '.pth') or src.is_file() else run_dir.parent/exp.init_from/'checkpoints'/f'{exp.evaluate.checkpoint}.pt'
+        other = src if src.suffix in ('.pt', '.pth') or src.is_file() else run_checkpoint(run_dir.parent/exp.init_from, exp.evaluate.checkpoint)
         if other.is_file(): return other
         raise FileNotFoundError(f"{ck}: checkpoint not found, and init_from {exp.init_from!r} has none at {other}; train it first")
     raise FileNotFoundError(f"{ck}: checkpoint not found; train the experiment first (ttsr-train {exp.name})")

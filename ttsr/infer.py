@@ -4,25 +4,25 @@
 
 # %% ../nbs/55_infer.ipynb #a66955c6
 from __future__ import annotations
+import warnings
 from pathlib import Path
-import math
 from typing import NamedTuple
-from contextlib import contextmanager
 import cv2
 import numpy as np
 import torch
 from torch import Tensor
-from .data.pairs import read_rgb, resize_bicubic, down_up, modcrop, to_tensor
-from .data.masks import downscale_mask
+from PIL import Image
+from .data.pairs import read_rgb, down_up, modcrop
 from .viz import to_uint8, source_map_figure, save_figure
+from .archs.lte import LTE_STRIDES
+from .archs.mainnet import SCALE
+from .tiled import pad_input, prepare_inputs, run_network, DEFAULT_HALO, DEFAULT_TILE   # DEFAULT_TILE: for ttsr.cli
 from .io import ensure_dir, resolve_device, atomic_write
-from .checkpoint import load_model
+from .checkpoint import load_model, checkpoint_or_default, DEFAULT_CHECKPOINT   # DEFAULT_CHECKPOINT: for ttsr.cli
 
 # %% auto #0
-__all__ = ['DEFAULT_TILE', 'DEFAULT_HALO', 'LTE_SCALES', 'DEFAULT_CHECKPOINT', 'MAX_PIXELS', 'read_mask', 'write_png',
-           'pad_input', 'ModelInputs', 'prepare_inputs', 'tile_starts', 'exact_halo', 'balanced_tile', 'lte_tiled',
-           'lte_rect', 'conv_layout', 'run_network', 'Restored', 'restore_details', 'restore', 'resolve_checkpoint',
-           'check_pixels', 'infer_files']
+__all__ = ['MAX_PIXELS', 'read_mask', 'write_png', 'Restored', 'restore_details', 'restore', 'check_pixels', 'load_tool_model',
+           'infer_files']
 
 # %% ../nbs/55_infer.ipynb #93c7a8b5
 def read_mask(path:str|Path) -> np.ndarray:
@@ -37,177 +37,6 @@ def write_png(path:str|Path, img:np.ndarray) -> Path:
     if not ok: raise ValueError(f"{path}: could not encode the image as PNG")
     with atomic_write(path) as f: f.write(png.tobytes())   # a failed write: an OSError naming `path`, no partial file
     return path
-
-# %% ../nbs/55_infer.ipynb #fe465c4e
-def pad_input(lr_image:np.ndarray, mask:np.ndarray|None, pad_multiple:int=4, scale:int=4):
-    "(padded input with zeros raised to 1, padded [4hp,4wp] hole map): the conventions of the training data (0 = hole), no upsampling."
-    h, w = lr_image.shape[:2]
-    hole = np.zeros((h * scale, w * scale), bool)
-    if mask is not None:
-        mask = np.asarray(mask, bool)
-        if mask.shape == (h, w): hole = np.kron(mask, np.ones((scale, scale), bool))
-        elif mask.shape == (h * scale, w * scale): hole = mask
-        else: raise ValueError(f"mask: shape {mask.shape} matches neither the input {(h, w)} nor the output {(h * scale, w * scale)}")
-    ph, pw = -h % pad_multiple, -w % pad_multiple
-    lr = np.maximum(np.pad(lr_image, ((0, ph), (0, pw), (0, 0)), mode='edge'), 1)
-    return lr, np.pad(hole, ((0, ph * scale), (0, pw * scale)))
-
-class ModelInputs(NamedTuple):
-    "The four model inputs (batch of 1) plus what is needed to undo the padding."
-    LR: Tensor; LR_sr: Tensor; Ref: Tensor; Ref_sr: Tensor
-    hw: tuple[int, int] # the input's original (h, w)
-    ref: np.ndarray # the (cropped) reference as uint8, for figures
-
-def prepare_inputs(lr_image:np.ndarray, # [h,w,3] uint8 input (wide, low resolution)
-                   ref_image:np.ndarray, # [H,W,3] uint8 reference at the output's pixel density
-                   mask:np.ndarray|None=None, # [h,w] or [4h,4w] bool, True = hole; None = no holes
-                   pad_multiple:int=4, scale:int=4) -> ModelInputs:
-    "Model inputs from uint8 images following the training data's conventions."
-    for name, img in (('lr_image', lr_image), ('ref_image', ref_image)):
-        if not isinstance(img, np.ndarray) or img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
-            raise ValueError(f"{name}: expected an HxWx3 uint8 array, got {getattr(img, 'dtype', type(img))} {getattr(img, 'shape', '')}")
-    h, w = lr_image.shape[:2]
-    if min(ref_image.shape[:2]) < 4 * scale: raise ValueError(f"ref_image: {ref_image.shape[:2]} is too small; need at least {4 * scale}x{4 * scale} pixels")
-    lr, hole = pad_input(lr_image, mask, pad_multiple, scale)                                  # zeros -> 1
-    lr_sr = np.maximum(resize_bicubic(lr, (lr.shape[1] * scale, lr.shape[0] * scale)), 1)
-    lr = np.where(downscale_mask(hole, scale)[..., None], np.uint8(0), lr)                     # holes -> 0
-    lr_sr = np.where(hole[..., None], np.uint8(0), lr_sr)
-    ref = modcrop(ref_image, 4)
-    t = lambda a: to_tensor(a)[None]
-    return ModelInputs(t(lr), t(lr_sr), t(ref), t(down_up(ref, scale)), (h, w), ref)
-
-# %% ../nbs/55_infer.ipynb #52f8d6e7
-DEFAULT_TILE = 256  # input pixels per tile side (1024 output pixels)
-DEFAULT_HALO = 24   # input pixels of context on each side of a tile
-
-def tile_starts(n:int, tile:int, overlap:int=0) -> list[int]:
-    "Start offsets of windows of size `tile` covering [0, n) with at least `overlap` shared between neighbours."
-    if tile >= n: return [0]
-    if not 0 <= overlap < tile: raise ValueError(f"tile overlap must be in [0, {tile}), got {overlap}")
-    starts = list(range(0, n - tile, tile - overlap))
-    return starts + [n - tile]
-
-def exact_halo(model:torch.nn.Module) -> int:
-    "Input pixels per side that bound the receptive field of `model`: tiles with this halo equal the untiled output."
-    r, scale = 0.0, {}
-    hooks = [m.register_forward_hook(lambda m, i, o: scale.__setitem__(m, i[0].shape[-1] / 8))
-             for m in model.MainNet.modules() if isinstance(m, torch.nn.Conv2d)]
-    C, lv3 = model.cfg.n_feats, model.cfg.embedding_dim // 9
-    z = lambda c, s: torch.zeros(1, c, 8 * s, 8 * s)
-    try:
-        with torch.no_grad(): model.MainNet(z(3, 1), z(1, 1), z(lv3, 1), z(128, 2), z(64, 4), lr_sr=z(3, 4))
-    finally:
-        for h in hooks: h.remove()
-    r = sum((m.kernel_size[0] // 2) * m.dilation[0] / s for m, s in scale.items())
-    n_up = 12  # bicubic `up` calls in MainNet (each reaches 2 pixels of its source scale), counted generously
-    return math.ceil(r + 2 * n_up + 3 + 3 + 2)  # + LTE (~3 input px), search patch/reduction/fold (3), LR_sr kernel (2)
-
-# %% ../nbs/55_infer.ipynb #251c0e2f
-def balanced_tile(n:int, tile:int|None) -> int:
-    "Core size of the fewest tiles of at most `tile` that cover `n`, all of about the same size (no thin last tile)."
-    if tile is None or tile >= n: return n
-    return -(-n // -(-n // tile))
-
-LTE_SCALES = (1, 2, 4)  # pixels per feature of the LTE's lv1, lv2, lv3 outputs
-
-def lte_tiled(lte, x:Tensor, # [1,3,H,W] in [-1,1], H and W multiples of 4
-              tile:int=512, halo:int=16, # halo: input pixels beyond the LTE's reach, a multiple of 4
-              levels:tuple[int, ...]=(0, 1, 2), # which outputs to keep (0 = lv1, 1 = lv2, 2 = lv3)
-             ) -> tuple[Tensor, ...]:
-    "The LTE's outputs `levels` of `x` (default all: lv1, lv2, lv3), computed on tiles with a `halo` (exact)."
-    _, _, H, W = x.shape
-    if H * W <= tile * tile: return tuple(lte((x + 1) / 2)[l] for l in levels)
-    outs = None
-    for y0 in range(0, H, tile):
-        for x0 in range(0, W, tile):
-            y1, x1 = min(y0 + tile, H), min(x0 + tile, W)
-            ey0, ex0, ey1, ex1 = max(y0 - halo, 0), max(x0 - halo, 0), min(y1 + halo, H), min(x1 + halo, W)
-            feats = [lte((x[..., ey0:ey1, ex0:ex1] + 1) / 2)[l] for l in levels]
-            scales = [LTE_SCALES[l] for l in levels]
-            if outs is None: outs = [f.new_empty(1, f.shape[1], H // s, W // s) for f, s in zip(feats, scales)]
-            for o, f, s in zip(outs, feats, scales):
-                o[..., y0 // s:y1 // s, x0 // s:x1 // s] = f[..., (y0 - ey0) // s:(y1 - ey0) // s, (x0 - ex0) // s:(x1 - ex0) // s]
-    return tuple(outs)
-
-def lte_rect(lte, img:np.ndarray, # [H,W,3] uint8 image, H and W multiples of 4
-             y0:int, y1:int, x0:int, x1:int, # the rect, in lv3 positions (4 pixels each)
-             levels:tuple[int, ...]=(0, 1, 2), tile:int=512, halo:int=16, device=None) -> tuple[Tensor, ...]:
-    "The LTE's outputs `levels` of `img` on lv3 rows y0:y1, columns x0:x1, equal to the whole image's (halo = reach)."
-    H, W = img.shape[:2]
-    py0, py1, px0, px1 = max(4 * y0 - halo, 0), min(4 * y1 + halo, H), max(4 * x0 - halo, 0), min(4 * x1 + halo, W)
-    feats = lte_tiled(lte, to_tensor(img[py0:py1, px0:px1])[None].to(device), tile, halo, levels)
-    return tuple(f[..., (4 * y0 - py0) // s:(4 * y1 - py0) // s, (4 * x0 - px0) // s:(4 * x1 - px0) // s]
-                 for f, s in zip(feats, (LTE_SCALES[l] for l in levels)))
-
-def _tile_inputs(lr:np.ndarray, hole:np.ndarray, ey0:int, ey1:int, ex0:int, ex1:int, scale:int=4):
-    "LR and LR_sr tensors of input rows ey0:ey1, columns ex0:ex1, made exactly as for the whole image."
-    h, w = lr.shape[:2]
-    cy0, cy1, cx0, cx1 = max(ey0 - 3, 0), min(ey1 + 3, h), max(ex0 - 3, 0), min(ex1 + 3, w)  # bicubic reach: 2 px
-    up = resize_bicubic(lr[cy0:cy1, cx0:cx1], ((cx1 - cx0) * scale, (cy1 - cy0) * scale))
-    lr_sr = np.maximum(up[(ey0 - cy0) * scale:(ey1 - cy0) * scale, (ex0 - cx0) * scale:(ex1 - cx0) * scale], 1)
-    hh = hole[ey0 * scale:ey1 * scale, ex0 * scale:ex1 * scale]
-    lr_t = np.where(downscale_mask(hh, scale)[..., None], np.uint8(0), lr[ey0:ey1, ex0:ex1])
-    lr_sr = np.where(hh[..., None], np.uint8(0), lr_sr)
-    return to_tensor(lr_t)[None], to_tensor(lr_sr)[None]
-
-@contextmanager
-def conv_layout(model:torch.nn.Module, channels_last:bool=True):
-    "The memory format to run `model`'s convolutions in; with channels_last, its weights in that layout until the end."
-    if not channels_last:
-        yield torch.contiguous_format; return
-    model.to(memory_format=torch.channels_last)                          # the weights' layout only: the same values
-    try: yield torch.channels_last
-    finally: model.to(memory_format=torch.contiguous_format)
-
-@torch.no_grad()
-def run_network(model, lr:np.ndarray, # [hp,wp,3] uint8 padded input, zeros raised to 1 (see `prepare_inputs`)
-                hole:np.ndarray, # [4hp,4wp] bool holes
-                ref:np.ndarray, ref_sr:np.ndarray, # [H,W,3] uint8 reference (H, W multiples of 4) and its degraded copy
-                tile:int|None=DEFAULT_TILE, halo:int=DEFAULT_HALO, # None: the whole input at once
-                window:tuple[int, int, int]|None=None, device=None, progress:bool=False, scale:int=4,
-                as_uint8:bool=False, # output as [4hp,4wp,3] uint8 (3 bytes a pixel instead of 12)
-                band_keys:int=16384, # reference positions whose features a tile holds at once (nine-shift search)
-                channels_last:bool=True, # run the LTE and MainNet convolutions in channels-last layout (faster on CPU)
-               ):
-    "Output ([3,4hp,4wp] float or uint8 image), index [hp,wp] and S [hp,wp] (None for soft attention), tile by tile."
-    from tqdm.auto import tqdm
-    device = device or next(model.parameters()).device
-    hp, wp = lr.shape[:2]
-    if tile is not None and tile < 1: raise ValueError(f"tile: expected a positive number of input pixels, got {tile}")
-    if halo < 0: raise ValueError(f"halo: expected >= 0 input pixels, got {halo}")
-    st = model.SearchTransfer
-    out = np.zeros((hp * scale, wp * scale, 3), np.uint8) if as_uint8 else torch.zeros(3, hp * scale, wp * scale)
-    index = S = None
-    th, tw = balanced_tile(hp, tile), balanced_tile(wp, tile)
-    cores = [(y, min(y + th, hp), x, min(x + tw, wp)) for y in range(0, hp, th) for x in range(0, wp, tw)]
-    with conv_layout(model, channels_last) as fmt:
-        layout = lambda t: None if t is None else t.contiguous(memory_format=fmt)   # S is None for soft attention
-        lte = lambda x: tuple(f.contiguous() for f in model.LTE(layout(x)))  # the search works on plain layout
-        if st.uses_shift:   # the reference's features made per tile, band by band: memory bounded whatever its size
-            def ref_lte(kind, y0, y1, x0, x1):
-                if kind == 'sr': return lte_rect(lte, ref_sr, y0, y1, x0, x1, (2,), device=device)[0]
-                return lte_rect(lte, ref, y0, y1, x0, x1, device=device)
-            search = lambda q, win, holes: st.search_transfer_streamed(q, ref_lte, (ref.shape[0] // 4, ref.shape[1] // 4),
-                                                                       win, holes, band_keys)
-        else:               # soft attention, projections, 9C-dim search: the reference prepared whole, once
-            bank = st.prepare_ref(lte_tiled(lte, to_tensor(ref_sr)[None].to(device), levels=(2,))[0],
-                                  *lte_tiled(lte, to_tensor(ref)[None].to(device)))
-            search = lambda q, win, holes: st.search_transfer(q, bank, win, holes)
-        for y0, y1, x0, x1 in tqdm(cores, desc='tiles', disable=not progress or len(cores) < 2, leave=False):
-            ey0, ey1, ex0, ex1 = max(y0 - halo, 0), min(y1 + halo, hp), max(x0 - halo, 0), min(x1 + halo, wp)
-            lr_t, lr_sr_t = (a.to(device) for a in _tile_inputs(lr, hole, ey0, ey1, ex0, ex1, scale))
-            win = None if window is None else (window[0] + ey0, window[1] + ex0, window[2])
-            att = search(lte((lr_sr_t + 1) / 2)[2], win, model.query_holes(lr_sr_t))
-            sr = model.MainNet(*map(layout, (lr_t, att.S, att.T_lv3, att.T_lv2, att.T_lv1)), lr_sr=layout(lr_sr_t))
-            cy, cx = slice(y0 - ey0, y1 - ey0), slice(x0 - ex0, x1 - ex0)
-            core = sr[0, :, cy.start * scale:cy.stop * scale, cx.start * scale:cx.stop * scale].float().cpu()
-            if as_uint8: out[y0 * scale:y1 * scale, x0 * scale:x1 * scale] = to_uint8(core)
-            else: out[:, y0 * scale:y1 * scale, x0 * scale:x1 * scale] = core
-            if att.index is not None:
-                if index is None: index, S = torch.zeros(hp, wp, dtype=torch.long), torch.zeros(hp, wp)
-                index[y0:y1, x0:x1] = att.index[0].cpu().view(ey1 - ey0, ex1 - ex0)[cy, cx]
-                S[y0:y1, x0:x1] = att.S[0, 0].float().cpu()[cy, cx]
-    return out, index, S
 
 # %% ../nbs/55_infer.ipynb #ce8af6a1
 class Restored(NamedTuple):
@@ -231,35 +60,23 @@ def restore_details(model:torch.nn.Module, # a TTSR model
     "Restore `lr_image` with `ref_image`: output image, hard-attention source positions and relevance."
     prepare_inputs(lr_image[:4, :4], ref_image)       # checks the images (cheap: a 4x4 corner of the input)
     lr, hole = pad_input(lr_image, mask)
-    ref = modcrop(ref_image, 4)
+    ref = modcrop(ref_image, LTE_STRIDES['lv3'])
     device = torch.device(device) if device is not None else next(model.parameters()).device
     model.eval().to(device)
-    out, index, S = run_network(model, lr, hole, ref, down_up(ref, 4), tile, halo, window, device, progress, as_uint8=True)
+    out, index, S = run_network(model, lr, hole, ref, down_up(ref, SCALE), tile, halo, window, device, progress, as_uint8=True)
     h, w = lr_image.shape[:2]
     crop = lambda t: None if t is None else t[:h, :w]
-    return Restored(np.ascontiguousarray(out[:4 * h, :4 * w]), crop(index), crop(S), ref)
+    return Restored(np.ascontiguousarray(out[:SCALE * h, :SCALE * w]), crop(index), crop(S), ref)
 
 def restore(model:torch.nn.Module, lr_image:np.ndarray, ref_image:np.ndarray, mask:np.ndarray|None=None, **kwargs) -> np.ndarray:
     "Restored image (uint8, 4x the input's size) of `lr_image` with the texture of `ref_image`; see `restore_details`."
     return restore_details(model, lr_image, ref_image, mask, **kwargs).image
-
-# %% ../nbs/55_infer.ipynb #2043d15b
-DEFAULT_CHECKPOINT = Path(__import__('ttsr').__file__).resolve().parent.parent / 'models' / 'ttsr-mini.pt'
-
-def resolve_checkpoint(path:str|Path|None=None) -> Path:
-    "`path`, or the shipped default model when `path` is None (an error naming it when it is missing)."
-    if path is not None: return Path(path)
-    if not DEFAULT_CHECKPOINT.is_file():
-        raise FileNotFoundError(f"{DEFAULT_CHECKPOINT}: the default model is missing; pass --checkpoint")
-    return DEFAULT_CHECKPOINT
 
 # %% ../nbs/55_infer.ipynb #62b1f8b7
 MAX_PIXELS = 2048 * 2048   # default input size limit of `infer_files` and ttsr-infer --max-pixels (an 8192x8192 output)
 
 def check_pixels(path:str|Path, limit:int, setting:str):
     "Refuse an image with more than `limit` pixels, reading only its header (a huge file is never decoded)."
-    import warnings
-    from PIL import Image
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')                 # PIL's DecompressionBombWarning
@@ -270,6 +87,15 @@ def check_pixels(path:str|Path, limit:int, setting:str):
         size = 'far too many' if w is None else f"{w}x{h} = {w * h:,}"
         raise ValueError(f"{path}: image has {size} pixels, over the limit of {limit:,} ({setting}); "
                          "raise the limit if this machine has the memory, or use a smaller image")
+
+def load_tool_model(checkpoint:str|Path|None, # None: the shipped model
+                    device:torch.device, source_map_path:str|Path|None=None) -> tuple[Path, torch.nn.Module]:
+    "(checkpoint file, model) for `ttsr-infer` and `ttsr-complete`; a source map of a model without hard attention is refused."
+    checkpoint = checkpoint_or_default(checkpoint)
+    model = load_model(checkpoint, map_location=device)
+    if source_map_path is not None and model.cfg.attention != 'hard':
+        raise ValueError(f"{source_map_path}: a source map needs hard attention; {checkpoint} uses {model.cfg.attention} attention")
+    return checkpoint, model
 
 def infer_files(checkpoint:str|Path|None, # model checkpoint (e.g. runs/exp1_ttsr/checkpoints/final.pt); None: the shipped model
                 lr_path:str|Path, # the input image (wide, low resolution)
@@ -292,10 +118,7 @@ def infer_files(checkpoint:str|Path|None, # model checkpoint (e.g. runs/exp1_tts
         check_pixels(lr_path, max_pixels, '--max-pixels')
         for p in (ref_path, mask_path):              # at the output's density: 16x as many
             if p is not None: check_pixels(p, 16 * max_pixels, '16 x --max-pixels')
-    checkpoint = resolve_checkpoint(checkpoint)
-    model = load_model(checkpoint, map_location=dev)
-    if source_map_path is not None and model.cfg.attention != 'hard':
-        raise ValueError(f"{source_map_path}: a source map needs hard attention; {checkpoint} uses {model.cfg.attention} attention")
+    checkpoint, model = load_tool_model(checkpoint, dev, source_map_path)
     lr, ref = read_rgb(lr_path), read_rgb(ref_path)
     mask = read_mask(mask_path) if mask_path is not None else None
     r = restore_details(model, lr, ref, mask, tile=tile, halo=halo, device=dev, progress=progress)

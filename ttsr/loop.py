@@ -15,9 +15,12 @@ import torch.distributed as dist
 from torch import nn, Tensor
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
+from skimage import data as skdata
 from .config import to_dict
 from .experiment import ExperimentConfig, TrainConfig
 from .losses import TTSRLoss
+from .checkpoint import run_checkpoint
+from .archs.mainnet import SCALE
 from .metrics import psnr, ssim
 from .data.pairs import degrade, to_tensor
 from .distributed import DistEnv, ShardSampler, epoch_indices
@@ -68,7 +71,7 @@ class Run:
     @property
     def cfg(self) -> TrainConfig: return self.exp.train
     @property
-    def last(self) -> Path: return self.run_dir/'checkpoints'/'last.pt'
+    def last(self) -> Path: return run_checkpoint(self.run_dir, 'last')
 
 # %% ../nbs/42_loop.ipynb #eff3f7a4
 class ToyPairs(Dataset):
@@ -77,7 +80,6 @@ class ToyPairs(Dataset):
                  crop_size:int=64, # HR crop size (multiple of 4)
                  seed:int=0, masked:bool=False, # rectangular holes in the input
                  fixed:bool=False): # same crops every epoch (validation)
-        from skimage import data as skdata
         self.img, self.n, self.crop, self.seed, self.masked, self.fixed, self.epoch = skdata.astronaut(), n, crop_size, seed, masked, fixed, 0
     def set_epoch(self, epoch:int): self.epoch = epoch
     def __len__(self): return self.n
@@ -89,13 +91,13 @@ class ToyPairs(Dataset):
         y, x = (int(torch.randint(0, s - 2 * c, (1,), generator=g)) for s in (H, W))
         dy, dx = (int(torch.randint(0, c // 2, (1,), generator=g)) for _ in range(2))
         hr, ref = self.img[y:y + c, x:x + c], self.img[y + dy:y + dy + c, x + dx:x + dx + c]
-        (lr, lr_sr), (_, ref_sr) = degrade(hr, 4), degrade(ref, 4)
+        (lr, lr_sr), (_, ref_sr) = degrade(hr, SCALE), degrade(ref, SCALE)
         lr, lr_sr, ref_sr, hr, ref = map(to_tensor, (lr, lr_sr, ref_sr, hr, ref))
         mask = torch.zeros(1, c, c)
         if self.masked:
             h0, w0 = (int(torch.randint(0, c // 2, (1,), generator=g)) for _ in range(2))
             mask[:, h0:h0 + c // 4, w0:w0 + c // 4] = 1
-        lr_in = torch.where(F.max_pool2d(mask[None], 4)[0] > 0, -1.0, lr)
+        lr_in = torch.where(F.max_pool2d(mask[None], SCALE)[0] > 0, -1.0, lr)
         return {'LR': lr_in, 'LR_sr': torch.where(mask > 0, -1.0, lr_sr), 'Ref': ref, 'Ref_sr': ref_sr, 'HR': hr,
                 'mask': mask, 'overlap': torch.ones(1, c, c), 'LR_sr_clean': lr_sr, 'name': f'toy{i:04d}_e{e}'}
 

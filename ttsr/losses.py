@@ -129,11 +129,6 @@ class TTSRLoss(nn.Module):
         if cfg.adv_w > 0:
             self.discriminator = Discriminator(in_size)
 
-    def make_discriminator_optimizer(self, lr:float=1e-4) -> torch.optim.Optimizer:
-        "The reference critic optimiser: Adam(lr, betas=(0, 0.9), eps=1e-8)."
-        if self.discriminator is None: raise ValueError("adv_w is 0: there is no discriminator to optimise")
-        return torch.optim.Adam(self.discriminator.parameters(), lr=lr, betas=(0.0, 0.9), eps=1e-8)
-
 # %% ../nbs/20_losses.ipynb #7af338ea
 @patch
 def _check_hr_size(self:TTSRLoss, x:Tensor, name:str):

@@ -8,7 +8,7 @@ import json, os, platform, subprocess, time
 from pathlib import Path
 import torch
 from .config import to_dict
-from .checkpoint import save_checkpoint, load_checkpoint, load_model
+from .checkpoint import save_checkpoint, load_checkpoint, load_model, run_checkpoint, DEFAULT_CHECKPOINT
 from .data.datasets import make_dataset
 from .data.photos import PHOTOS, TRAIN_PHOTOS, VAL_PHOTOS, TEST_PHOTOS, PhotoPairs
 from .evaluate import evaluate_model, ref_origin
@@ -219,14 +219,13 @@ def real_pairs(weights:str|Path, folder:str|Path='results/real_pairs') -> list[d
 def ship(recipe:str='ttsr_mini', # a key of `recipes` in the params file
          params:str|Path='params.yaml', runs_dir:str|Path='runs',
          checkpoint:str='final', # 'final', or 'last' for a run stopped early (the card says how many steps it had)
-         out:str|Path|None=None, # the weights file; default ttsr.infer.DEFAULT_CHECKPOINT
+         out:str|Path|None=None, # the weights file; default ttsr.checkpoint.DEFAULT_CHECKPOINT
          device:str='cpu', max_samples:int|None=None) -> dict:
     "Export runs/RECIPE's final weights, measure them on held-out photos and write the metrics JSON and model card beside them."
-    from ttsr.infer import DEFAULT_CHECKPOINT
     exp = load_experiment(params, recipe)
     run = Path(runs_dir)/recipe
     if checkpoint not in ('final', 'last'): raise ValueError(f"checkpoint must be 'final' or 'last', got {checkpoint!r}")
-    ck, meta_path = run/'checkpoints'/f'{checkpoint}.pt', run/'train_meta.json'
+    ck, meta_path = run_checkpoint(run, checkpoint), run/'train_meta.json'
     for p in (ck, meta_path):
         if not p.is_file(): raise FileNotFoundError(f"{p}: not found; train the recipe first (ttsr-train {recipe})")
     meta = json.loads(meta_path.read_text())

@@ -14,7 +14,8 @@ from .config import to_dict
 from .io import ensure_dir, write_json, remove_stale_temps
 from .experiment import ExperimentConfig, load_experiment
 from .archs.ttsr import TTSR, load_official_state_dict
-from .checkpoint import save_checkpoint, load_checkpoint, read_weights
+from .checkpoint import save_checkpoint, load_checkpoint, run_checkpoint
+from .weights import read_weights
 from .losses import TTSRLoss
 from .data.datasets import make_dataset
 from .distributed import (DistEnv, setup_distributed, seed_everything, set_rng_state, gather_rng,
@@ -33,7 +34,7 @@ def resolve_init(init_from:str, # experiment name or checkpoint path
     if p.suffix in ('.pt', '.pth') or p.is_file():
         if not p.is_file(): raise FileNotFoundError(f"init_from: checkpoint {p} not found")
         return p
-    final = Path(runs_dir)/init_from/'checkpoints'/'final.pt'
+    final = run_checkpoint(Path(runs_dir)/init_from)
     if not final.is_file():
         raise FileNotFoundError(f"init_from: experiment {init_from!r} has no final checkpoint at {final}; train it first")
     return final
@@ -48,9 +49,11 @@ def _train_hr_size(data:Dataset) -> int:
 
 _TRAINING_KEYS = ('train_set', 'init_from', 'model', 'data', 'loss', 'train')   # what a training run depends on
 
-def _resumable(last:Path, exp:ExperimentConfig, env:DistEnv) -> bool:
-    """Whether `last` exists and was written for this experiment's training config. One written for another config (the
-    params changed: DVC reruns the stage but keeps its persistent checkpoints) is deleted with final.pt: the run starts over."""
+def _resumable(run_dir:Path, exp:ExperimentConfig, env:DistEnv) -> bool:
+    """Whether the run's `last.pt` exists and was written for this experiment's training config. One written for another
+    config (the params changed: DVC reruns the stage but keeps its persistent checkpoints) is deleted with final.pt: the
+    run starts over."""
+    last = run_checkpoint(run_dir, 'last')
     if not last.is_file(): return False
     saved, now = load_checkpoint(last).get('experiment_config') or {}, to_dict(exp)
     changed = [k for k in _TRAINING_KEYS if saved.get(k) != now.get(k)]
@@ -58,18 +61,18 @@ def _resumable(last:Path, exp:ExperimentConfig, env:DistEnv) -> bool:
     if env.distributed: dist.barrier()                   # every rank has read last.pt before rank 0 deletes it
     if env.is_main:
         print(f"{last}: written for another config ({', '.join(changed)} changed); starting over", file=sys.stderr)
-        for f in (last, last.with_name('final.pt')): f.unlink(missing_ok=True)
+        for f in (last, run_checkpoint(run_dir)): f.unlink(missing_ok=True)
     return False
 
 def _setup(exp:ExperimentConfig, run_dir:Path, env:DistEnv, resume:bool, train_data, val_data) -> Run:
     "Build model, loss, optimisers and data; restore the checkpoint."
     cfg, dev = exp.train, env.device
     cuda = dev.type == 'cuda'
-    last = run_dir/'checkpoints'/'last.pt'
+    last = run_checkpoint(run_dir, 'last')
     if env.is_main:
         ensure_dir(run_dir)
-        for f in (last, last.with_name('final.pt')): remove_stale_temps(f)
-    resumed = resume and _resumable(last, exp, env)
+        for f in (last, run_checkpoint(run_dir)): remove_stale_temps(f)
+    resumed = resume and _resumable(run_dir, exp, env)
     init = init_sd = None
     if exp.init_from and not resumed:      # read before anything is built: a bad file fails at once
         path = resolve_init(exp.init_from, run_dir.parent)
@@ -210,7 +213,7 @@ def _train(exp, run_dir, env, resume, max_epochs, train_data, val_data, progress
             st.val.append({'epoch': 0, 'psnr': v['psnr'], 'ssim': v['ssim']})   # validation point, so the run has
             log_values(live, 0, {'psnr': v['psnr'], 'ssim': v['ssim']}, 'val'); live.make_summary()   # curves too
         finished = st.epoch >= cfg.total_epochs
-        final = run_dir/'checkpoints'/'final.pt'
+        final = run_checkpoint(run_dir)
         if env.is_main:
             if finished:
                 save_checkpoint(final, R.model, experiment=exp.name, experiment_config=to_dict(exp), epoch=st.epoch,

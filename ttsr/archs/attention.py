@@ -10,17 +10,18 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
-from torch.utils.checkpoint import checkpoint
+from fastcore.basics import patch
+from .lte import LTE_CHANNELS, LTE_STRIDES
 from .search import shift_search, window_search, shift_relevance, fill_hole_matches
+from .transfer import (chunk_size_for_budget, _to_blocks, _offset_rows, _coverage, _from_blocks, _hard_transfer,
+                                 _argmax_relevance, _gather_relevance, _maybe_checkpoint, _chunk_lse, _soft_transfer_chunk)
 
 # %% auto #0
-__all__ = ['EMBEDDING_DIMS', 'LTE_CHANNELS', 'LEVEL_SCALES', 'AttentionOutput', 'chunk_size_for_budget', 'RefBank',
-           'SearchTransfer']
+__all__ = ['EMBEDDING_DIMS', 'LEVEL_SCALES', 'AttentionOutput', 'SearchTransfer', 'RefBank']
 
 # %% ../../nbs/11_archs.attention.ipynb #9826621f
 EMBEDDING_DIMS = (2304, 1152, 576, 288)  # 9 x (256, 128, 64, 32) channels of the lv3 search features
-LTE_CHANNELS = {'lv3': 256, 'lv2': 128, 'lv1': 64}  # channels of the LTE outputs at each level
-LEVEL_SCALES = {'lv3': 1, 'lv2': 2, 'lv1': 4}  # resolution of each level relative to lv3
+LEVEL_SCALES = {lv: LTE_STRIDES['lv3'] // s for lv, s in LTE_STRIDES.items()}  # resolution of each level relative to lv3
 
 class AttentionOutput(NamedTuple):
     "What `SearchTransfer` returns, in the paper's symbols."
@@ -29,110 +30,6 @@ class AttentionOutput(NamedTuple):
     T_lv2: Tensor  # [N,128,2h,2w]
     T_lv1: Tensor  # [N,64,4h,4w]
     index: Tensor|None  # [N,h*w] long: chosen position in the Ref lv3 grid (hard), None for soft attention
-
-# %% ../../nbs/11_archs.attention.ipynb #d8c3c516
-def chunk_size_for_budget(bytes_per_position:int, # bytes of temporaries one Ref position adds to a chunk
-                          n_positions:int, # Ref positions to cover (upper bound of the chunk)
-                          budget_mb:float, # memory allowed for one chunk's temporaries, in MiB
-                         ) -> int:
-    "Number of Ref positions per chunk so that one chunk's temporaries fit in `budget_mb` (at least 1)."
-    if not budget_mb > 0: raise ValueError(f"budget_mb: expected a positive number of MiB, got {budget_mb!r}")
-    if bytes_per_position <= 0: raise ValueError(f"bytes_per_position: expected > 0, got {bytes_per_position}")
-    if n_positions <= 0: raise ValueError(f"n_positions: expected > 0, got {n_positions}")
-    return max(1, min(n_positions, int(budget_mb * 2**20) // bytes_per_position))
-
-# %% ../../nbs/11_archs.attention.ipynb #81fde8ad
-def _to_blocks(V:Tensor, # [N,C,hr*s,wr*s] values at scale s
-               s:int) -> Tensor:
-    "Rows of s x s blocks of `V` on its block grid with a one-block zero border: [N,(hr+2)*(wr+2),C*s*s]."
-    N, C, H, W = V.shape
-    hr, wr = H // s, W // s
-    blocks = V.new_zeros(N, hr+2, wr+2, C, s, s)  # one-block zero border (the unfold padding)
-    blocks[:, 1:-1, 1:-1] = V.reshape(N, C, hr, s, wr, s).permute(0, 2, 4, 1, 3, 5)  # [N,C,hr,s,wr,s] -> [N,hr,wr,C,s,s]
-    return blocks.view(N, (hr+2)*(wr+2), C*s*s)
-
-def _offset_rows(hr:int, wr:int, device=None) -> Tensor:
-    "[9,hr*wr] long: row in the bordered block grid of the block at offset (i-1,j-1), o = 3i+j, of each Ref position."
-    y = torch.arange(hr, device=device).view(hr, 1)
-    x = torch.arange(wr, device=device).view(1, wr)
-    return torch.stack([((y + i) * (wr + 2) + x + j).flatten() for i in range(3) for j in range(3)])  # [9,hr*wr]
-
-def _coverage(h:int, w:int, s:int, device=None) -> Tensor:
-    "[1,1,h*s,w*s] number of folded patches covering each pixel (9 inside, 6 on edges, 4 in corners)."
-    def axis(n):  # patches covering each block along one axis, repeated over its s pixels
-        b = torch.arange(n, device=device)
-        return sum(((b - i + 1 >= 0) & (b - i + 1 < n)).float() for i in range(3)).repeat_interleave(s)
-    return (axis(h)[:, None] * axis(w)[None, :])[None, None]
-
-def _from_blocks(acc:Tensor, # [N,h+2,w+2,C*s*s] accumulated blocks on the bordered output grid
-                 C:int, s:int, norm:Tensor|float) -> Tensor:
-    "Output blocks back to an image [N,C,h*s,w*s], border ring dropped (fold's padding), divided by `norm`."
-    N, h, w = acc.shape[0], acc.shape[1] - 2, acc.shape[2] - 2
-    T = acc[:, 1:h+1, 1:w+1].reshape(N, h, w, C, s, s).permute(0, 3, 1, 4, 2, 5)  # -> [N,C,h,s,w,s]
-    return T.reshape(N, C, h*s, w*s).div_(norm)  # reshape copies (the slice is not contiguous), so divide in place
-
-def _hard_transfer(blocks:Tensor, # [N,(hr+2)*(wr+2),D] from `_to_blocks`
-                   rows:Tensor, # [9,hr*wr] from `_offset_rows`
-                   index:Tensor, # [N,h*w] chosen Ref position per query
-                   h:int, w:int,
-                   keep:Tensor|None=None, # [N,h,w,1] 0/1: only these queries' patches are added (None: all)
-                   acc:Tensor|None=None, # [N,h+2,w+2,D] sums to add to (None: start from zeros)
-                  ) -> Tensor:
-    "Sum of the 9 shifted blocks of the Ref patches at `index`: [N,h+2,w+2,D] (fold of the gathered unfold, unscaled)."
-    N, n, D = blocks.shape
-    if acc is None: acc = blocks.new_zeros(N, h+2, w+2, D)
-    flat, base = blocks.reshape(N * n, D), (torch.arange(N, device=index.device) * n)[:, None]
-    for o in range(9):
-        i, j = divmod(o, 3)
-        b = flat.index_select(0, (rows[o][index] + base).view(-1)).view(N, h, w, D)  # block row per query (whole rows)
-        acc[:, i:i+h, j:j+w] += b if keep is None else b * keep  # block lands at q + (i-1,j-1)
-    return acc
-
-# %% ../../nbs/11_archs.attention.ipynb #72b8354e
-@torch.no_grad()
-def _argmax_relevance(Q:Tensor, # [N,h*w,d] L2-normalised query patches
-                      K:Tensor, # [N,hr*wr,d] L2-normalised key patches
-                      chunk:int) -> Tensor:
-    "[N,h*w] long: index of the most relevant Ref position per query, searched `chunk` Ref positions at a time."
-    best = Q.new_full(Q.shape[:2], -math.inf)  # [N,h*w] running max relevance
-    index = torch.zeros(Q.shape[:2], dtype=torch.long, device=Q.device)
-    for r0 in range(0, K.shape[1], chunk):
-        R = torch.bmm(K[:, r0:r0+chunk], Q.transpose(1, 2))  # [N,chunk,h*w] cosine relevance of this chunk
-        m, arg = R.max(dim=1)  # [N,h*w]
-        better = m > best
-        best, index = torch.where(better, m, best), torch.where(better, arg + r0, index)
-    return index
-
-def _gather_relevance(Q:Tensor, K:Tensor, index:Tensor) -> Tensor:
-    "[N,h*w] relevance R of each query with its chosen key, differentiable (the reference's R_star)."
-    K_star = K.gather(1, index.unsqueeze(-1).expand(-1, -1, K.shape[-1]))  # [N,h*w,d]
-    return (K_star * Q).sum(-1)
-
-# %% ../../nbs/11_archs.attention.ipynb #09be6b9f
-def _maybe_checkpoint(fn, *args):
-    "Run `fn(*args)`, checkpointed when a gradient will flow through it (keeps training memory per chunk)."
-    if torch.is_grad_enabled() and any(isinstance(a, Tensor) and a.requires_grad for a in args):
-        return checkpoint(fn, *args, use_reentrant=False)
-    return fn(*args)
-
-def _chunk_lse(Q:Tensor, K_chunk:Tensor, scale:float) -> Tensor:
-    "[N,h*w] log-sum-exp of one chunk's scaled scores over its Ref positions."
-    return torch.logsumexp(torch.bmm(K_chunk, Q.transpose(1, 2)) * scale, dim=1)  # [N,chunk,h*w] -> [N,h*w]
-
-def _soft_transfer_chunk(Q:Tensor, K_chunk:Tensor, lse:Tensor, rows:Tensor, scale:float, h:int, w:int,
-                         *blocks:Tensor) -> tuple[Tensor, ...]:
-    "One Ref chunk's contribution to each level's folded T: blocks mixed by A = softmax weights, shifted and summed."
-    A = torch.exp(torch.bmm(K_chunk, Q.transpose(1, 2)) * scale - lse.unsqueeze(1))  # [N,chunk,h*w]
-    A_t = A.transpose(1, 2)  # [N,h*w,chunk]
-    out = []
-    for b in blocks:
-        N, _, D = b.shape
-        U = b[:, rows.flatten()].view(N, 9, -1, D)  # [N,9*chunk,D] -> [N,9,chunk,D]: one gather, one backward scatter
-        # [N,h*w,chunk]@[N,chunk,D] -> [N,h,w,D], placed at q + (i-1,j-1) on the bordered grid [N,h+2,w+2,D]; padding
-        # (not in-place slice adds) keeps the backward pass to cheap slices
-        out.append(sum(F.pad(torch.bmm(A_t, U[:, 3*i+j]).view(N, h, w, D), (0, 0, j, 2-j, i, 2-i))
-                       for i in range(3) for j in range(3)))
-    return tuple(out)
 
 # %% ../../nbs/11_archs.attention.ipynb #32b18965
 def _check_inputs(**feats:Tensor):
@@ -154,13 +51,6 @@ def _check_inputs(**feats:Tensor):
         if not torch.isfinite(x).all(): raise ValueError(f"{name}: contains NaN or infinite values")
 
 # %% ../../nbs/11_archs.attention.ipynb #c782e7f7
-class RefBank(NamedTuple):
-    "What the search needs from one reference, prepared once by `SearchTransfer.prepare_ref`."
-    keys: Tensor|None  # [N,C,hr,wr] reduced Ref_sr lv3 features (nine-shift search), else None
-    K: Tensor|None  # [N,hr*wr,d] unfolded (projected, normalised for hard attention) key patches, else None
-    V: tuple  # ((values lv3, 1), (lv2, 2), (lv1, 4)): values and their scale
-    hw: tuple[int, int]  # (hr, wr), the Ref lv3 grid
-
 class SearchTransfer(nn.Module):
     "TTSR's relevance embedding, hard (paper) or soft (thesis) attention and three-level texture transfer."
     def __init__(self, embedding_dim:int=2304, # 9 x channels of the lv3 search features: 2304 (paper), 1152, 576, 288
@@ -183,7 +73,7 @@ class SearchTransfer(nn.Module):
         self.memory_budget_mb, self.dense, self.search = memory_budget_mb, dense, search
         self.lv3_channels = embedding_dim // 9
         self.reduce_dimensionality = (nn.Identity() if embedding_dim == 2304 else
-                                      nn.Conv2d(256, self.lv3_channels, 3, padding=1, bias=True))
+                                      nn.Conv2d(LTE_CHANNELS['lv3'], self.lv3_channels, 3, padding=1, bias=True))
         self.w_qs = nn.Linear(embedding_dim, embedding_dim, bias=False) if trainable_projections else None
         self.w_ks = nn.Linear(embedding_dim, embedding_dim, bias=False) if trainable_projections else None
 
@@ -195,7 +85,7 @@ class SearchTransfer(nn.Module):
     def reduce(self, feat_lv3:Tensor, # [N,256,h,w] LTE lv3 features
               ) -> Tensor: # [N,lv3_channels,h,w]
         "The lv3 reduction conv (identity at embedding_dim 2304)."
-        if feat_lv3.dim() != 4 or feat_lv3.shape[1] != 256:
+        if feat_lv3.dim() != 4 or feat_lv3.shape[1] != LTE_CHANNELS['lv3']:
             raise ValueError(f"feat_lv3: expected [N,256,h,w] LTE lv3 features, got {tuple(feat_lv3.shape)}")
         return self.reduce_dimensionality(feat_lv3)
 
@@ -207,164 +97,190 @@ class SearchTransfer(nn.Module):
     def _norm(self, h:int, w:int, s:int, device) -> Tensor|float:
         return 9. if self.fold_normalize == 'nine' else _coverage(h, w, s, device)
 
-    def forward(self, lrsr_lv3:Tensor, # [N,256,h,w] LTE lv3 of LR_sr: the queries
-                refsr_lv3:Tensor, # [N,256,hr,wr] LTE lv3 of Ref_sr: the keys
-                ref_lv1:Tensor, # [N,64,4hr,4wr] LTE lv1 of Ref: values
-                ref_lv2:Tensor, # [N,128,2hr,2wr]
-                ref_lv3:Tensor, # [N,256,hr,wr]
-                holes:Tensor|None=None, # [N,h,w] bool damaged queries: re-matched by `fill_hole_matches`
-               ) -> AttentionOutput:
-        "Search Ref for each LR_sr patch and transfer its texture at three scales."
-        _check_inputs(lrsr_lv3=lrsr_lv3, refsr_lv3=refsr_lv3, ref_lv3=ref_lv3, ref_lv2=ref_lv2, ref_lv1=ref_lv1)
-        return self.search_transfer(lrsr_lv3, self.prepare_ref(refsr_lv3, ref_lv1, ref_lv2, ref_lv3), holes=holes)
+    def _values(self, ref_lv1:Tensor, ref_lv2:Tensor, ref_lv3:Tensor) -> tuple:
+        "((values lv3, 1), (lv2, 2), (lv1, 4)): the reference's values V (lv3 reduced) with their scale relative to lv3."
+        return ((self.reduce_dimensionality(ref_lv3), LEVEL_SCALES['lv3']), (ref_lv2, LEVEL_SCALES['lv2']),
+                (ref_lv1, LEVEL_SCALES['lv1']))
 
-    def prepare_ref(self, refsr_lv3:Tensor, ref_lv1:Tensor, ref_lv2:Tensor, ref_lv3:Tensor) -> RefBank:
-        "The reference's keys and values, computed once (float32) and reusable by many `search_transfer` calls."
-        with torch.autocast(refsr_lv3.device.type, enabled=False):  # search in float32 even under mixed precision
-            refsr_lv3, ref_lv1, ref_lv2, ref_lv3 = (t.float() for t in (refsr_lv3, ref_lv1, ref_lv2, ref_lv3))
-            V = ((self.reduce_dimensionality(ref_lv3), 1), (ref_lv2, 2), (ref_lv1, 4))
-            if self.uses_shift: return RefBank(self.reduce_dimensionality(refsr_lv3), None, V, tuple(refsr_lv3.shape[-2:]))
-            K = self._patches(refsr_lv3, self.w_ks)
-            return RefBank(None, F.normalize(K, dim=-1) if self.attention == 'hard' else K, V, tuple(refsr_lv3.shape[-2:]))
+# %% ../../nbs/11_archs.attention.ipynb #e4955456
+@patch
+def _chunk(self:SearchTransfer, Q:Tensor, K:Tensor, row_floats:int) -> int:
+    return chunk_size_for_budget(Q.element_size() * Q.shape[0] * row_floats, K.shape[1], self.memory_budget_mb)
 
-    def search_transfer(self, lrsr_lv3:Tensor, # [N,256,h,w] LTE lv3 of LR_sr: the queries
-                        bank:RefBank, # from `prepare_ref`
-                        window:tuple[int, int, int]|None=None, # (oy, ox, radius): search only near key (y+oy, x+ox)
-                        holes:Tensor|None=None, # [N,h,w] bool damaged queries (`lv3_holes`): take their neighbours' offsets
-                       ) -> AttentionOutput:
-        "Search the prepared reference for each query patch and transfer its texture at three scales."
-        for name, given in (('window', window is not None), ('holes', holes is not None)):
-            if given and not self.uses_shift:
-                raise ValueError(f"{name}: needs hard attention without trainable projections and search='shift'")
-        with torch.autocast(lrsr_lv3.device.type, enabled=False):
-            lrsr_lv3 = lrsr_lv3.float()
-            (N, _, h, w), (hr, wr) = lrsr_lv3.shape, bank.hw
-            if self.uses_shift:
-                Xq = self.reduce_dimensionality(lrsr_lv3)
-                index = shift_search(Xq, bank.keys) if window is None else window_search(Xq, bank.keys, window[:2], window[2])
-                S = shift_relevance(Xq, bank.keys, index).view(-1, 1, h, w)
-                if holes is not None: index, S = fill_hole_matches(index, S, holes, (hr, wr))
-                rows = _offset_rows(hr, wr, Xq.device)
-                T = [_from_blocks(_hard_transfer(_to_blocks(v, s), rows, index, h, w), v.shape[1], s,
-                                  self._norm(h, w, s, Xq.device)) for v, s in bank.V]
-                return AttentionOutput(S, *T, index)
-            Q = self._patches(lrsr_lv3, self.w_qs)  # [N,h*w,d]
-            if self.attention == 'hard': Q = F.normalize(Q, dim=-1)
-            run = (self._dense_hard if self.attention == 'hard' else self._dense_soft) if self.dense else \
-                  (self._chunked_hard if self.attention == 'hard' else self._chunked_soft)
-            S, T, index = run(Q, bank.K, bank.V, h, w, hr, wr)
-            return AttentionOutput(S, *T, index)
+@patch
+def _chunked_hard(self:SearchTransfer, Q, K, V, h, w, hr, wr):
+    index = _argmax_relevance(Q, K, self._chunk(Q, K, 2 * h * w + K.shape[-1]))  # [N,h*w]
+    S = _gather_relevance(Q, K, index).view(-1, 1, h, w)  # [N,h*w] -> [N,1,h,w]
+    rows = _offset_rows(hr, wr, Q.device)
+    T = [_from_blocks(_hard_transfer(_to_blocks(v, s), rows, index, h, w), v.shape[1], s, self._norm(h, w, s, Q.device))
+         for v, s in V]
+    return S, T, index
 
-    def search_transfer_streamed(self, lrsr_lv3:Tensor, # [N,256,h,w] LTE lv3 of LR_sr: the queries
-                                 ref_lte, # (kind, y0, y1, x0, x1) -> the reference's LTE features on lv3 rows y0:y1, columns x0:x1: kind 'sr': lv3 of Ref_sr; 'ref': (lv1, lv2, lv3) of Ref
-                                 ref_hw:tuple[int, int], # (hr, wr): the whole reference's lv3 grid
-                                 window:tuple[int, int, int]|None=None, # (oy, ox, radius), as in `search_transfer`
-                                 holes:Tensor|None=None, # [N,h,w] bool damaged queries, as in `search_transfer`
-                                 band_keys:int=16384, # reference positions whose features are held at once
-                                ) -> AttentionOutput:
-        "`search_transfer` with the reference's features asked for band by band: memory bounded whatever its size."
-        if not self.uses_shift:
-            raise ValueError("streamed search: needs hard attention without trainable projections and search='shift'")
-        if band_keys < 1: raise ValueError(f"band_keys: expected a positive number of reference positions, got {band_keys}")
-        (hr, wr), m = ref_hw, 0 if isinstance(self.reduce_dimensionality, nn.Identity) else 1  # m: the reduction conv's reach
-        def crop(kind, y0, y1, x0, x1):
-            "Features on the rect, lv3 reduced: computed on the rect grown by the reduction conv's reach, then cut."
-            ey0, ey1, ex0, ex1 = max(y0 - m, 0), min(y1 + m, hr), max(x0 - m, 0), min(x1 + m, wr)
-            f = ref_lte(kind, ey0, ey1, ex0, ex1)
-            cut = lambda t, s: t.float()[..., s * (y0 - ey0):s * (y1 - ey0), s * (x0 - ex0):s * (x1 - ex0)]
-            if kind == 'sr': return cut(self.reduce_dimensionality(f.float()), 1)
-            return ((cut(self.reduce_dimensionality(f[2].float()), 1), 1), (cut(f[1], 2), 2), (cut(f[0], 4), 4))
-        with torch.autocast(lrsr_lv3.device.type, enabled=False):
-            lrsr_lv3 = lrsr_lv3.float()
-            N, _, h, w = lrsr_lv3.shape
+@patch
+def _chunked_soft(self:SearchTransfer, Q, K, V, h, w, hr, wr):
+    scale, blocks = Q.shape[-1] ** -0.5, [_to_blocks(v, s) for v, s in V]
+    # per Ref position: its scores and weights, and its 9 blocks per level (one unfolded V column, kept for backward)
+    chunk = self._chunk(Q, K, 2 * h * w + 9 * sum(b.shape[-1] for b in blocks))
+    lse = None  # [N,h*w] running log-normaliser over the chunks seen so far
+    for r0 in range(0, K.shape[1], chunk):
+        lse_c = _maybe_checkpoint(_chunk_lse, Q, K[:, r0:r0+chunk], scale)
+        lse = lse_c if lse is None else torch.logaddexp(lse, lse_c)
+    rows, acc = _offset_rows(hr, wr, Q.device), None
+    for r0 in range(0, K.shape[1], chunk):
+        part = _maybe_checkpoint(_soft_transfer_chunk, Q, K[:, r0:r0+chunk], lse, rows[:, r0:r0+chunk], scale, h, w,
+                                 *blocks)
+        acc = part if acc is None else tuple(a + p for a, p in zip(acc, part))
+    T = [_from_blocks(a, v.shape[1], s, self._norm(h, w, s, Q.device)) for a, (v, s) in zip(acc, V)]
+    return None, T, None
+
+@patch
+def _dense_fold(self:SearchTransfer, V, h, w, cols):
+    "Reference transfer: unfold each V level, take its columns with `cols`, fold back, normalise."
+    T = []
+    for v, s in V:
+        unf = F.unfold(v, 3*s, padding=s, stride=s)  # [N,C*9s^2,hr*wr]
+        T.append(F.fold(cols(unf), (h*s, w*s), 3*s, padding=s, stride=s) / self._norm(h, w, s, v.device))
+    return T
+
+@patch
+def _dense_hard(self:SearchTransfer, Q, K, V, h, w, hr, wr):
+    R = torch.bmm(K, Q.transpose(1, 2))  # [N,hr*wr,h*w] full relevance matrix
+    S, index = R.max(dim=1)  # [N,h*w]
+    T = self._dense_fold(V, h, w, lambda unf: unf.gather(2, index[:, None].expand(-1, unf.shape[1], -1)))
+    return S.view(-1, 1, h, w), T, index
+
+@patch
+def _dense_soft(self:SearchTransfer, Q, K, V, h, w, hr, wr):
+    A = torch.softmax(torch.bmm(K, Q.transpose(1, 2)) * Q.shape[-1] ** -0.5, dim=1)  # [N,hr*wr,h*w]
+    return None, self._dense_fold(V, h, w, lambda unf: torch.bmm(unf, A)), None
+
+# %% ../../nbs/11_archs.attention.ipynb #ab4fae52
+class RefBank(NamedTuple):
+    "What the search needs from one reference, prepared once by `SearchTransfer.prepare_ref`."
+    keys: Tensor|None  # [N,C,hr,wr] reduced Ref_sr lv3 features (nine-shift search), else None
+    K: Tensor|None  # [N,hr*wr,d] unfolded (projected, normalised for hard attention) key patches, else None
+    V: tuple  # ((values lv3, 1), (lv2, 2), (lv1, 4)): values and their scale
+    hw: tuple[int, int]  # (hr, wr), the Ref lv3 grid
+
+@patch
+def forward(self:SearchTransfer, lrsr_lv3:Tensor, # [N,256,h,w] LTE lv3 of LR_sr: the queries
+            refsr_lv3:Tensor, # [N,256,hr,wr] LTE lv3 of Ref_sr: the keys
+            ref_lv1:Tensor, # [N,64,4hr,4wr] LTE lv1 of Ref: values
+            ref_lv2:Tensor, # [N,128,2hr,2wr]
+            ref_lv3:Tensor, # [N,256,hr,wr]
+            holes:Tensor|None=None, # [N,h,w] bool damaged queries: re-matched by `fill_hole_matches`
+           ) -> AttentionOutput:
+    "Search Ref for each LR_sr patch and transfer its texture at three scales."
+    _check_inputs(lrsr_lv3=lrsr_lv3, refsr_lv3=refsr_lv3, ref_lv3=ref_lv3, ref_lv2=ref_lv2, ref_lv1=ref_lv1)
+    return self.search_transfer(lrsr_lv3, self.prepare_ref(refsr_lv3, ref_lv1, ref_lv2, ref_lv3), holes=holes)
+
+@patch
+def prepare_ref(self:SearchTransfer, refsr_lv3:Tensor, ref_lv1:Tensor, ref_lv2:Tensor, ref_lv3:Tensor) -> RefBank:
+    "The reference's keys and values, computed once (float32) and reusable by many `search_transfer` calls."
+    with torch.autocast(refsr_lv3.device.type, enabled=False):  # search in float32 even under mixed precision
+        refsr_lv3, ref_lv1, ref_lv2, ref_lv3 = (t.float() for t in (refsr_lv3, ref_lv1, ref_lv2, ref_lv3))
+        V = self._values(ref_lv1, ref_lv2, ref_lv3)
+        if self.uses_shift: return RefBank(self.reduce_dimensionality(refsr_lv3), None, V, tuple(refsr_lv3.shape[-2:]))
+        K = self._patches(refsr_lv3, self.w_ks)
+        return RefBank(None, F.normalize(K, dim=-1) if self.attention == 'hard' else K, V, tuple(refsr_lv3.shape[-2:]))
+
+@patch
+def search_transfer(self:SearchTransfer, lrsr_lv3:Tensor, # [N,256,h,w] LTE lv3 of LR_sr: the queries
+                    bank:RefBank, # from `prepare_ref`
+                    window:tuple[int, int, int]|None=None, # (oy, ox, radius): search only near key (y+oy, x+ox)
+                    holes:Tensor|None=None, # [N,h,w] bool damaged queries (`lv3_holes`): take their neighbours' offsets
+                   ) -> AttentionOutput:
+    "Search the prepared reference for each query patch and transfer its texture at three scales."
+    for name, given in (('window', window is not None), ('holes', holes is not None)):
+        if given and not self.uses_shift:
+            raise ValueError(f"{name}: needs hard attention without trainable projections and search='shift'")
+    with torch.autocast(lrsr_lv3.device.type, enabled=False):
+        lrsr_lv3 = lrsr_lv3.float()
+        (N, _, h, w), (hr, wr) = lrsr_lv3.shape, bank.hw
+        if self.uses_shift:
             Xq = self.reduce_dimensionality(lrsr_lv3)
-            if window is not None:      # one crop: every query's window, or its clamped position, plus the patches' reach
-                oy, ox, r = (int(v) for v in window)
-                span = lambda o, n, size: (max(min(max(o - r, 0), size - 1) - 1, 0), min(min(max(o + n - 1 + r, 0), size - 1) + 2, size))
-                (y0, y1), (x0, x1) = span(oy, h, hr), span(ox, w, wr)
-                Xk = crop('sr', y0, y1, x0, x1)
-                loc = window_search(Xq, Xk, (oy - y0, ox - x0), r)
-                S, index = shift_relevance(Xq, Xk, loc), (loc // (x1 - x0) + y0) * wr + loc % (x1 - x0) + x0
-            else:                       # bands of whole 8-row key blocks: candidates met in the whole search's order
-                band = max(8, band_keys // wr // 8 * 8)
-                best = Xq.new_full((N, h, w), -math.inf)
-                idx = torch.zeros(N, h, w, dtype=torch.long, device=Xq.device)
-                S = Xq.new_zeros(N, h * w)
-                for b0 in range(0, hr, band):
-                    b1 = min(b0 + band, hr); c0, c1 = max(b0 - 1, 0), min(b1 + 1, hr)
-                    Xk, before = crop('sr', c0, c1, 0, wr), best.clone()
-                    shift_search(Xq, Xk, rows=(b0 - c0, b1 - c0), state=(best, idx), row_offset=c0)
-                    won = (best > before).view(N, -1)             # S of the key that is best so far, from this band
-                    if won.any():
-                        loc = (idx.view(N, -1) - c0 * wr).clamp(0, (c1 - c0) * wr - 1)
-                        S = torch.where(won, shift_relevance(Xq, Xk, loc), S)
-                index = idx.view(N, -1)
-            S = S.view(N, 1, h, w)
+            index = shift_search(Xq, bank.keys) if window is None else window_search(Xq, bank.keys, window[:2], window[2])
+            S = shift_relevance(Xq, bank.keys, index).view(-1, 1, h, w)
             if holes is not None: index, S = fill_hole_matches(index, S, holes, (hr, wr))
-            ky, kx = index // wr, index % wr              # values: the chosen keys' box, in bands, +1 for the patches
-            y0, y1, x0, x1 = int(ky.min()), int(ky.max()) + 1, int(kx.min()), int(kx.max()) + 1
-            d0, d1 = max(x0 - 1, 0), min(x1 + 1, wr)
-            levels = ((self.lv3_channels, 1), (LTE_CHANNELS['lv2'], 2), (LTE_CHANNELS['lv1'], 4))
-            acc = [Xq.new_zeros(N, h + 2, w + 2, C * s * s) for C, s in levels]
-            band = max(1, band_keys // (d1 - d0))
-            for b0 in range(y0, y1, band):
-                b1 = min(b0 + band, y1); c0, c1 = max(b0 - 1, 0), min(b1 + 1, hr)
-                qa, qb, keep = 0, h, None
-                if (b0, b1) != (y0, y1):   # only the query rows with a source in this band, masked to those queries
-                    inb = ((ky >= b0) & (ky < b1)).view(N, h, w)
-                    hit = inb.any(2).any(0).nonzero()
-                    if len(hit) == 0: continue
-                    qa, qb = int(hit[0]), int(hit[-1]) + 1
-                    keep = inb[:, qa:qb, :, None].float()
-                V = crop('ref', c0, c1, d0, d1)
-                loc = ((ky - c0) * (d1 - d0) + kx - d0).clamp(0, (c1 - c0) * (d1 - d0) - 1).view(N, h, w)[:, qa:qb]
-                rows = _offset_rows(c1 - c0, d1 - d0, Xq.device)
-                for (v, s), a in zip(V, acc):
-                    _hard_transfer(_to_blocks(v, s), rows, loc.reshape(N, -1), qb - qa, w, keep, a[:, qa:qb + 2])
-            T = [_from_blocks(a, C, s, self._norm(h, w, s, Xq.device)) for a, (C, s) in zip(acc, levels)]
+            rows = _offset_rows(hr, wr, Xq.device)
+            T = [_from_blocks(_hard_transfer(_to_blocks(v, s), rows, index, h, w), v.shape[1], s,
+                              self._norm(h, w, s, Xq.device)) for v, s in bank.V]
             return AttentionOutput(S, *T, index)
+        Q = self._patches(lrsr_lv3, self.w_qs)  # [N,h*w,d]
+        if self.attention == 'hard': Q = F.normalize(Q, dim=-1)
+        run = (self._dense_hard if self.attention == 'hard' else self._dense_soft) if self.dense else \
+              (self._chunked_hard if self.attention == 'hard' else self._chunked_soft)
+        S, T, index = run(Q, bank.K, bank.V, h, w, hr, wr)
+        return AttentionOutput(S, *T, index)
 
-    def _chunk(self, Q:Tensor, K:Tensor, row_floats:int) -> int:
-        return chunk_size_for_budget(Q.element_size() * Q.shape[0] * row_floats, K.shape[1], self.memory_budget_mb)
-
-    def _chunked_hard(self, Q, K, V, h, w, hr, wr):
-        index = _argmax_relevance(Q, K, self._chunk(Q, K, 2 * h * w + K.shape[-1]))  # [N,h*w]
-        S = _gather_relevance(Q, K, index).view(-1, 1, h, w)  # [N,h*w] -> [N,1,h,w]
-        rows = _offset_rows(hr, wr, Q.device)
-        T = [_from_blocks(_hard_transfer(_to_blocks(v, s), rows, index, h, w), v.shape[1], s, self._norm(h, w, s, Q.device))
-             for v, s in V]
-        return S, T, index
-
-    def _chunked_soft(self, Q, K, V, h, w, hr, wr):
-        scale, blocks = Q.shape[-1] ** -0.5, [_to_blocks(v, s) for v, s in V]
-        # per Ref position: its scores and weights, and its 9 blocks per level (one unfolded V column, kept for backward)
-        chunk = self._chunk(Q, K, 2 * h * w + 9 * sum(b.shape[-1] for b in blocks))
-        lse = None  # [N,h*w] running log-normaliser over the chunks seen so far
-        for r0 in range(0, K.shape[1], chunk):
-            lse_c = _maybe_checkpoint(_chunk_lse, Q, K[:, r0:r0+chunk], scale)
-            lse = lse_c if lse is None else torch.logaddexp(lse, lse_c)
-        rows, acc = _offset_rows(hr, wr, Q.device), None
-        for r0 in range(0, K.shape[1], chunk):
-            part = _maybe_checkpoint(_soft_transfer_chunk, Q, K[:, r0:r0+chunk], lse, rows[:, r0:r0+chunk], scale, h, w,
-                                     *blocks)
-            acc = part if acc is None else tuple(a + p for a, p in zip(acc, part))
-        T = [_from_blocks(a, v.shape[1], s, self._norm(h, w, s, Q.device)) for a, (v, s) in zip(acc, V)]
-        return None, T, None
-
-    def _dense_fold(self, V, h, w, cols):
-        "Reference transfer: unfold each V level, take its columns with `cols`, fold back, normalise."
-        T = []
-        for v, s in V:
-            unf = F.unfold(v, 3*s, padding=s, stride=s)  # [N,C*9s^2,hr*wr]
-            T.append(F.fold(cols(unf), (h*s, w*s), 3*s, padding=s, stride=s) / self._norm(h, w, s, v.device))
-        return T
-
-    def _dense_hard(self, Q, K, V, h, w, hr, wr):
-        R = torch.bmm(K, Q.transpose(1, 2))  # [N,hr*wr,h*w] full relevance matrix
-        S, index = R.max(dim=1)  # [N,h*w]
-        T = self._dense_fold(V, h, w, lambda unf: unf.gather(2, index[:, None].expand(-1, unf.shape[1], -1)))
-        return S.view(-1, 1, h, w), T, index
-
-    def _dense_soft(self, Q, K, V, h, w, hr, wr):
-        A = torch.softmax(torch.bmm(K, Q.transpose(1, 2)) * Q.shape[-1] ** -0.5, dim=1)  # [N,hr*wr,h*w]
-        return None, self._dense_fold(V, h, w, lambda unf: torch.bmm(unf, A)), None
+# %% ../../nbs/11_archs.attention.ipynb #d33e96a6
+@patch
+def search_transfer_streamed(self:SearchTransfer, lrsr_lv3:Tensor, # [N,256,h,w] LTE lv3 of LR_sr: the queries
+                             ref_lte, # (kind, y0, y1, x0, x1) -> the reference's LTE features on lv3 rows y0:y1, columns x0:x1: kind 'sr': lv3 of Ref_sr; 'ref': (lv1, lv2, lv3) of Ref
+                             ref_hw:tuple[int, int], # (hr, wr): the whole reference's lv3 grid
+                             window:tuple[int, int, int]|None=None, # (oy, ox, radius), as in `search_transfer`
+                             holes:Tensor|None=None, # [N,h,w] bool damaged queries, as in `search_transfer`
+                             band_keys:int=16384, # reference positions whose features are held at once
+                            ) -> AttentionOutput:
+    "`search_transfer` with the reference's features asked for band by band: memory bounded whatever its size."
+    if not self.uses_shift:
+        raise ValueError("streamed search: needs hard attention without trainable projections and search='shift'")
+    if band_keys < 1: raise ValueError(f"band_keys: expected a positive number of reference positions, got {band_keys}")
+    (hr, wr), m = ref_hw, 0 if isinstance(self.reduce_dimensionality, nn.Identity) else 1  # m: the reduction conv's reach
+    def crop(kind, y0, y1, x0, x1):
+        "Features on the rect, lv3 reduced: computed on the rect grown by the reduction conv's reach, then cut."
+        ey0, ey1, ex0, ex1 = max(y0 - m, 0), min(y1 + m, hr), max(x0 - m, 0), min(x1 + m, wr)
+        f = ref_lte(kind, ey0, ey1, ex0, ex1)
+        cut = lambda t, s: t.float()[..., s * (y0 - ey0):s * (y1 - ey0), s * (x0 - ex0):s * (x1 - ex0)]
+        if kind == 'sr': return cut(self.reduce_dimensionality(f.float()), LEVEL_SCALES['lv3'])
+        return tuple((cut(v, s), s) for v, s in self._values(f[0], f[1], f[2].float()))
+    with torch.autocast(lrsr_lv3.device.type, enabled=False):
+        lrsr_lv3 = lrsr_lv3.float()
+        N, _, h, w = lrsr_lv3.shape
+        Xq = self.reduce_dimensionality(lrsr_lv3)
+        if window is not None:      # one crop: every query's window, or its clamped position, plus the patches' reach
+            oy, ox, r = (int(v) for v in window)
+            span = lambda o, n, size: (max(min(max(o - r, 0), size - 1) - 1, 0), min(min(max(o + n - 1 + r, 0), size - 1) + 2, size))
+            (y0, y1), (x0, x1) = span(oy, h, hr), span(ox, w, wr)
+            Xk = crop('sr', y0, y1, x0, x1)
+            loc = window_search(Xq, Xk, (oy - y0, ox - x0), r)
+            S, index = shift_relevance(Xq, Xk, loc), (loc // (x1 - x0) + y0) * wr + loc % (x1 - x0) + x0
+        else:                       # bands of whole 8-row key blocks: candidates met in the whole search's order
+            band = max(8, band_keys // wr // 8 * 8)
+            best = Xq.new_full((N, h, w), -math.inf)
+            idx = torch.zeros(N, h, w, dtype=torch.long, device=Xq.device)
+            S = Xq.new_zeros(N, h * w)
+            for b0 in range(0, hr, band):
+                b1 = min(b0 + band, hr); c0, c1 = max(b0 - 1, 0), min(b1 + 1, hr)
+                Xk, before = crop('sr', c0, c1, 0, wr), best.clone()
+                shift_search(Xq, Xk, rows=(b0 - c0, b1 - c0), state=(best, idx), row_offset=c0)
+                won = (best > before).view(N, -1)             # S of the key that is best so far, from this band
+                if won.any():
+                    loc = (idx.view(N, -1) - c0 * wr).clamp(0, (c1 - c0) * wr - 1)
+                    S = torch.where(won, shift_relevance(Xq, Xk, loc), S)
+            index = idx.view(N, -1)
+        S = S.view(N, 1, h, w)
+        if holes is not None: index, S = fill_hole_matches(index, S, holes, (hr, wr))
+        ky, kx = index // wr, index % wr              # values: the chosen keys' box, in bands, +1 for the patches
+        y0, y1, x0, x1 = int(ky.min()), int(ky.max()) + 1, int(kx.min()), int(kx.max()) + 1
+        d0, d1 = max(x0 - 1, 0), min(x1 + 1, wr)
+        levels = ((self.lv3_channels, LEVEL_SCALES['lv3']), (LTE_CHANNELS['lv2'], LEVEL_SCALES['lv2']),
+                  (LTE_CHANNELS['lv1'], LEVEL_SCALES['lv1']))               # (channels, scale) of T_lv3, T_lv2, T_lv1
+        acc = [Xq.new_zeros(N, h + 2, w + 2, C * s * s) for C, s in levels]
+        band = max(1, band_keys // (d1 - d0))
+        for b0 in range(y0, y1, band):
+            b1 = min(b0 + band, y1); c0, c1 = max(b0 - 1, 0), min(b1 + 1, hr)
+            qa, qb, keep = 0, h, None
+            if (b0, b1) != (y0, y1):   # only the query rows with a source in this band, masked to those queries
+                inb = ((ky >= b0) & (ky < b1)).view(N, h, w)
+                hit = inb.any(2).any(0).nonzero()
+                if len(hit) == 0: continue
+                qa, qb = int(hit[0]), int(hit[-1]) + 1
+                keep = inb[:, qa:qb, :, None].float()
+            V = crop('ref', c0, c1, d0, d1)
+            loc = ((ky - c0) * (d1 - d0) + kx - d0).clamp(0, (c1 - c0) * (d1 - d0) - 1).view(N, h, w)[:, qa:qb]
+            rows = _offset_rows(c1 - c0, d1 - d0, Xq.device)
+            for (v, s), a in zip(V, acc):
+                _hard_transfer(_to_blocks(v, s), rows, loc.reshape(N, -1), qb - qa, w, keep, a[:, qa:qb + 2])
+        T = [_from_blocks(a, C, s, self._norm(h, w, s, Xq.device)) for a, (C, s) in zip(acc, levels)]
+        return AttentionOutput(S, *T, index)

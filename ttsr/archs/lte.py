@@ -10,10 +10,11 @@ from torch import nn, Tensor
 from .vgg import MeanShift, vgg19_features, load_vgg19_weights
 
 # %% auto #0
-__all__ = ['LTE_CHANNELS', 'LTE_FALLBACKS', 'LTE', 'pixel_init']
+__all__ = ['LTE_CHANNELS', 'LTE_STRIDES', 'LTE_FALLBACKS', 'LTE', 'pixel_init']
 
 # %% ../../nbs/10_archs.lte.ipynb #8bf7e4fd
-LTE_CHANNELS = (64, 128, 256)   # channels of lv1, lv2, lv3
+LTE_CHANNELS = {'lv1': 64, 'lv2': 128, 'lv3': 256}   # channels of the outputs, in the order `LTE` returns them
+LTE_STRIDES = {'lv1': 1, 'lv2': 2, 'lv3': 4}   # input pixels per feature of each output (VGG19's two max-pools)
 LTE_FALLBACKS = ('random', 'pixel')   # how the LTE starts when VGG19 weights are not loaded
 
 class LTE(nn.Module):

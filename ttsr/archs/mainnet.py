@@ -9,7 +9,11 @@ import torch.nn.functional as F
 from torch import nn, Tensor
 
 # %% auto #0
-__all__ = ['conv3x3', 'conv1x1', 'up', 'ResBlock', 'SFE', 'CSFI2', 'CSFI3', 'MergeTail', 'hole_map', 'fill_holes', 'MainNet']
+__all__ = ['SCALE', 'conv3x3', 'conv1x1', 'up', 'ResBlock', 'SFE', 'CSFI2', 'CSFI3', 'MergeTail', 'hole_map', 'fill_holes',
+           'MainNet']
+
+# %% ../../nbs/12_archs.mainnet.ipynb #95bca388
+SCALE = 4  # output pixels per input pixel along each side: two x2 pixel shuffles
 
 # %% ../../nbs/12_archs.mainnet.ipynb #89d53619
 def conv3x3(in_ch:int, out_ch:int, stride:int=1) -> nn.Conv2d:

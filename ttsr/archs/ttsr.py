@@ -12,9 +12,10 @@ import torch
 from torch import nn, Tensor
 from torch.func import functional_call
 from ..config import from_dict, to_dict
+from ..weights import read_weights
 from .lte import LTE, LTE_FALLBACKS
 from .search import lv3_holes
-from .mainnet import MainNet, hole_map
+from .mainnet import MainNet, hole_map, SCALE
 from .attention import SearchTransfer, EMBEDDING_DIMS
 
 # %% auto #0
@@ -71,8 +72,8 @@ def check_inputs(lr:Tensor, lr_sr:Tensor, ref:Tensor, ref_sr:Tensor):
         if x.ndim != 4 or x.shape[1] != 3 or not x.is_floating_point() or x.numel() == 0:
             raise ValueError(f"{name}: expected a float [N,3,H,W] RGB batch, got {x.dtype} {list(x.shape)}")
     N, _, h, w = lr.shape
-    if tuple(lr_sr.shape) != (N, 3, 4 * h, 4 * w):
-        raise ValueError(f"lr_sr: expected [N,3,4h,4w] = {[N, 3, 4 * h, 4 * w]} (4x lr {list(lr.shape)}), got {list(lr_sr.shape)}")
+    if tuple(lr_sr.shape) != (N, 3, SCALE * h, SCALE * w):
+        raise ValueError(f"lr_sr: expected [N,3,4h,4w] = {[N, 3, SCALE * h, SCALE * w]} (4x lr {list(lr.shape)}), got {list(lr_sr.shape)}")
     if ref.shape[0] != N: raise ValueError(f"ref: batch size {ref.shape[0]} differs from lr's {N}")
     if ref.shape[2] % 4 or ref.shape[3] % 4:
         raise ValueError(f"ref: height and width must be multiples of 4, got {list(ref.shape[2:])}")
@@ -179,7 +180,6 @@ def load_official_state_dict(model:TTSR,                # the model to fill (its
     where = where or 'state_dict'
     if isinstance(state_dict, (str, Path)):
         where = str(state_dict)
-        from ttsr.checkpoint import read_weights       # the one reader of weights files (imports this module)
         state_dict = read_weights(state_dict)
     try: sd = _unwrap_state_dict(state_dict)
     except ValueError as e: raise ValueError(f"{where}: {e}") from None

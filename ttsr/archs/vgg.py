@@ -8,10 +8,11 @@ import os, warnings
 from pathlib import Path
 import torch
 from torch import nn, Tensor
+from ..weights import read_weights
 
 # %% auto #0
 __all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'VGG19_CFG', 'VGG19_FILENAME', 'MeanShift', 'vgg19_features', 'vgg19_weights_path',
-           'load_vgg19_weights', 'synthetic_vgg19_state_dict', 'VGG19Features']
+           'load_vgg19_weights', 'VGG19Features']
 
 # %% ../../nbs/15_archs.vgg.ipynb #0f7c56dc
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -56,7 +57,6 @@ def vgg19_weights_path(path:str|Path|None=None # explicit weights file; None = t
 def _read_state_dict(path:Path) -> dict:
     try: sd = torch.load(path, map_location='cpu', weights_only=True, mmap=True)
     except Exception:   # a legacy (non-zip) file, or a bad one: the project's safe reader loads it or names the problem
-        from ttsr.checkpoint import read_weights
         sd = read_weights(path, what='VGG19 weights file')
     if not isinstance(sd, dict): raise ValueError(f"{path}: expected a state dict (mapping), got {type(sd).__name__}")
     return sd
@@ -86,18 +86,6 @@ def load_vgg19_weights(module:nn.Module,           # convolutions named by VGG i
     if not updates: raise ValueError(f"{module.__class__.__name__} has no VGG-index-named weights to load")
     module.load_state_dict(updates, strict=False)
     return True
-
-# %% ../../nbs/15_archs.vgg.ipynb #70863ea6
-def synthetic_vgg19_state_dict(seed:int=0) -> dict:
-    "A random state dict laid out like torchvision's `vgg19` file (for tests and demos, never for results)."
-    g = torch.Generator().manual_seed(seed)
-    sd = {}
-    for i, m in enumerate(vgg19_features()):
-        if isinstance(m, nn.Conv2d):
-            sd[f'features.{i}.weight'] = torch.randn(m.weight.shape, generator=g) * 0.05
-            sd[f'features.{i}.bias'] = torch.randn(m.bias.shape, generator=g) * 0.05
-    sd['classifier.0.weight'] = torch.zeros(4, 4)   # stands in for the classifier keys the loader ignores
-    return sd
 
 # %% ../../nbs/15_archs.vgg.ipynb #3215512c
 class VGG19Features(nn.Module):
