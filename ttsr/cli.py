@@ -70,7 +70,7 @@ def prepare(params:str|Path|dict='params.yaml') -> dict:
     done = {'demo': None, 'prepared': []}
     # the demo data is built in every profile (seconds; the explorer uses it and dvc.yaml declares data/demo): into
     # the profile's data folders in the demo profile, into data/demo beside the real datasets otherwise
-    from ttsr.data.demo import build_demo_data
+    from ttsr.data.demo_pairs import build_demo_data
     roots = sorted({_demo_root(e) for e in exps}) if params.get('profile') == 'demo' else [Path('data/demo')]
     for root in roots: build_demo_data(root)
     done['demo'] = [str(r) for r in roots]
