@@ -13,17 +13,17 @@ from torch import Tensor, nn
 from torchmetrics.functional.image import structural_similarity_index_measure
 
 # %% auto #0
-__all__ = ['Protocol', 'PROTOCOLS', 'Y_COEFFS', 'SSIM_RADIUS', 'INCEPTION_FILENAMES', 'to_8bit', 'rgb_to_y', 'psnr', 'ssim_map',
+__all__ = ['PROTOCOLS', 'Protocol', 'Y_COEFFS', 'SSIM_RADIUS', 'INCEPTION_FILENAMES', 'to_8bit', 'rgb_to_y', 'psnr', 'ssim_map',
            'ssim', 'dilate', 'find_inception_weights', 'fid_status', 'FIDResult', 'FID']
 
 # %% ../nbs/30_metrics.ipynb #6fecd523
-Protocol = Literal['ttsr', 'rgb']
 PROTOCOLS = {
     'ttsr': "Y of BT.601 (MATLAB rgb2ycbcr, /256 coefficients) on 8-bit-rounded values; PSNR peak 255, no border crop; "
             "SSIM 11x11 Gaussian sigma 1.5 on Y, valid region only (5 px band dropped)",
     'rgb':  "RGB on 8-bit-rounded values; torchmetrics defaults: PSNR peak 255 over all channels, no crop; "
             "SSIM 11x11 Gaussian sigma 1.5, reflect padding, mean over the full map and channels",
 }
+Protocol = Literal[tuple(PROTOCOLS)]                     # the protocol names, as a type
 Y_COEFFS = (65.738 / 256, 129.057 / 256, 25.064 / 256)  # BT.601 luma weights of MATLAB's rgb2ycbcr for 0..255 input
 SSIM_RADIUS = 5                                          # half-width of the 11x11 SSIM window
 
