@@ -19,9 +19,7 @@ from .io import ensure_dir, resolve_device, write_json
 from .viz import sample_grid, source_map_figure, save_figure
 from .baselines import BASELINES, BASELINE_TITLES, DEFAULT_BASELINES, COMPARED_BASELINES, BaselineNotApplicable, PALETTE_UNAVAILABLE
 from .checkpoint import load_model
-from .data.datasets import make_dataset
-from .data.cufed import CUFED5_CROPS
-from .data.photos import TEST_PHOTOS, REF_GRID
+from .data.datasets import DATASETS, make_dataset
 from .differences import thesis_differences
 
 # %% auto #0
@@ -70,22 +68,10 @@ def score_image(output:Tensor, # [1,3,H,W] in [-1,1]
 def describe_test_set(data, # ttsr.data.datasets.DataConfig
                       kind:str, # a test-set kind of `ttsr.data.datasets.make_dataset`
                      ) -> str:
-    "One sentence naming how test set `kind` is built and scored under the data settings `data`."
-    lo, hi = (round(100 * v) for v in data.overlap_range)
-    frame = data.ffhq_nooverlap_frame or 2 * data.crop_size
-    texts = {
-        'ffhq': f"FFHQ as in thesis §5.3: the reference is the whole face, the input its centre zoomed {data.ffhq_zoom:g}x "
-                f"(crop {data.crop_size} px); the input lies inside the reference, so nothing is scored outside it",
-        'ffhq_partial': f"FFHQ as in thesis §5.5: input and reference are {data.crop_size} px crops of a {frame} px face frame "
-                        f"(the input degraded by a {data.ffhq_zoom:g}x zoom) overlapping {lo}-{hi} %, scored inside and outside the reference",
-        'ffhq_nooverlap': f"FFHQ, Exp 5: input and reference are {data.crop_size} px crops of a {frame} px face frame that share no pixel",
-        'cufed5': f"{CUFED5_CROPS[data.cufed5_crop]}; reference level {data.cufed_ref_level}",
-        'photos': f"held-out natural photos ({', '.join(TEST_PHOTOS)}): input and reference are {data.crop_size} px crops "
-                  f"overlapping {lo}-{hi} %, the reference offset on the {REF_GRID}-px search grid, scored inside and outside the reference",
-    }
-    if kind not in texts: raise ValueError(f"describe_test_set: no test protocol for {kind!r}; known: {sorted(texts)}")
-    mask = f"; {round(100 * data.mask_rate)} % of the inputs masked" if (kind.startswith('ffhq') or kind == 'photos') and data.mask_rate > 0 else ''
-    return texts[kind] + mask
+    "One sentence naming how test set `kind` is built and scored under the data settings `data` (its registered `describe`)."
+    tests = sorted(k for k, d in DATASETS.items() if d.describe is not None)
+    if kind not in tests: raise ValueError(f"describe_test_set: no test protocol for {kind!r}; known: {tests}")
+    return DATASETS[kind].describe(data)
 
 # %% ../nbs/50_evaluate.ipynb #fecf215b
 CI_LEVEL, BOOTSTRAP_RESAMPLES = 0.95, 2000   # every interval in every metrics.json and report

@@ -14,7 +14,7 @@ from .masks import MaskSource
 from .pairs import assemble_sample
 
 # %% auto #0
-__all__ = ['SPLITS', 'DATASETS', 'DataConfig', 'flip_rot', 'DatasetKind', 'register_dataset']
+__all__ = ['SPLITS', 'DATASETS', 'DataConfig', 'flip_rot', 'DatasetKind', 'register_dataset', 'overlap_percent', 'masked_note']
 
 # %% ../../nbs/04a_data.base.ipynb #43f4232b
 @dataclass
@@ -143,11 +143,13 @@ class DatasetKind:
     "A registered dataset kind: its builder and the splits it provides."
     build: Callable[[DataConfig, str, str], Dataset]   # (cfg, kind, split) -> dataset
     splits: tuple[str, ...]
+    describe: Callable[[DataConfig], str]|None = None  # the test protocol in one sentence; None: not a test set
 
 DATASETS: dict[str, DatasetKind] = {}
 
 def register_dataset(kind:str, # the name params.yaml uses (train_set, test_set)
                      splits:tuple[str, ...]=('val', 'test'), # the splits the builder provides; with 'train' a training set
+                     describe:Callable[[DataConfig], str]|None=None, # data settings -> how the test set is built and scored
                     ):
     "Decorator registering a builder `(cfg, kind, split) -> Dataset` under `kind`."
     bad = set(splits) - set(SPLITS)
@@ -156,6 +158,14 @@ def register_dataset(kind:str, # the name params.yaml uses (train_set, test_set)
         old = DATASETS.get(kind)           # the same builder again is fine (a notebook re-running its module's cells)
         if old is not None and old.build.__qualname__ != build.__qualname__:
             raise ValueError(f"register_dataset: kind {kind!r} is already registered to {old.build.__qualname__}")
-        DATASETS[kind] = DatasetKind(build, tuple(splits))
+        DATASETS[kind] = DatasetKind(build, tuple(splits), describe)
         return build
     return deco
+
+def overlap_percent(data:DataConfig) -> tuple[int, int]:
+    "`data.overlap_range` in whole percent, as the test protocols state it."
+    return tuple(round(100 * v) for v in data.overlap_range)
+
+def masked_note(data:DataConfig) -> str:
+    "The protocol's note on masked inputs (test sets masked at `mask_rate`); empty when none are."
+    return f"; {round(100 * data.mask_rate)} % of the inputs masked" if data.mask_rate > 0 else ''

@@ -107,4 +107,4 @@ def _cufed(cfg:DataConfig, kind:str, split:str) -> _SeededDataset:
     "CUFED training pairs for 'train', CUFED5 groups for 'val' and 'test'."
     return CUFEDTrain(cfg) if split == 'train' else CUFED5(cfg, kind, split)
 
-register_dataset('cufed5')(CUFED5)
+register_dataset('cufed5', describe=lambda data: f"{CUFED5_CROPS[data.cufed5_crop]}; reference level {data.cufed_ref_level}")(CUFED5)

@@ -12,12 +12,14 @@ import torch
 from torch.utils.data import Dataset
 from .pairs import (read_rgb, check_image, resize_bicubic, down_up, center_square, sample_overlapping_rects,
                              partial_sample, ffhq_sample)
-from .base import DataConfig, DATASETS, SPLITS, register_dataset, _SeededDataset, _image_files, _subset
+from .base import (DataConfig, DATASETS, SPLITS, register_dataset, overlap_percent, masked_note, _SeededDataset,
+                            _image_files, _subset)
 from .cufed import CUFEDTrain, CUFED5
 from .photos import PhotoPairs
 
 # %% auto #0
-__all__ = ['SRRAWPair', 'read_srraw_manifest', 'split_scenes', 'SRRAWPairs', 'ffhq_files', 'FFHQPairs', 'make_dataset']
+__all__ = ['FFHQ_PROTOCOLS', 'SRRAWPair', 'read_srraw_manifest', 'split_scenes', 'SRRAWPairs', 'ffhq_files', 'FFHQPairs',
+           'make_dataset']
 
 # %% ../../nbs/05_data.datasets.ipynb #e2035334
 @dataclass(frozen=True)
@@ -101,12 +103,16 @@ def ffhq_files(root:str|Path) -> list[Path]:
     images = root/'images1024x1024'
     return _image_files(images if images.is_dir() else root, 'FFHQ', recursive=True)
 
+def _ffhq_frame(data:DataConfig) -> int:
+    "Side of the face frame `ffhq_partial` and `ffhq_nooverlap` cut their crops from."
+    return data.ffhq_nooverlap_frame or 2 * data.crop_size
+
 class FFHQPairs(_SeededDataset):
     "Fixed FFHQ test pairs: §5.3 (`ffhq`), §5.5 partial overlap (`ffhq_partial`) or none (`ffhq_nooverlap`)."
     def __init__(self, cfg:DataConfig, kind:str, split:str):
         super().__init__(cfg, kind, split, cfg.mask_rate)
         self.files = _subset(ffhq_files(cfg.ffhq_root), cfg.test_size, cfg.seed, 'ffhq')
-        self.frame = cfg.ffhq_nooverlap_frame or 2*cfg.crop_size
+        self.frame = _ffhq_frame(cfg)
         need = int(np.ceil(cfg.ffhq_zoom * cfg.crop_size)) if kind == 'ffhq' else self.frame
         if cfg.check_files:
             for f in self.files:
@@ -142,7 +148,17 @@ def _srraw(cfg:DataConfig, kind:str, split:str) -> SRRAWPairs:
     keep = train if split == 'train' else val
     return SRRAWPairs(cfg, split, [p for p in pairs if p.scene in keep])
 
-for _kind in ('ffhq', 'ffhq_partial', 'ffhq_nooverlap'): register_dataset(_kind)(FFHQPairs)
+FFHQ_PROTOCOLS = {   # kind -> its test protocol in one sentence, from the data settings
+    'ffhq': lambda data: f"FFHQ as in thesis §5.3: the reference is the whole face, the input its centre zoomed "
+                         f"{data.ffhq_zoom:g}x (crop {data.crop_size} px); the input lies inside the reference, so nothing is scored outside it",
+    'ffhq_partial': lambda data: f"FFHQ as in thesis §5.5: input and reference are {data.crop_size} px crops of a {_ffhq_frame(data)} px "
+                                 f"face frame (the input degraded by a {data.ffhq_zoom:g}x zoom) overlapping "
+                                 "{}-{} %, scored inside and outside the reference".format(*overlap_percent(data)),
+    'ffhq_nooverlap': lambda data: f"FFHQ, Exp 5: input and reference are {data.crop_size} px crops of a {_ffhq_frame(data)} px face "
+                                   "frame that share no pixel",
+}
+for _kind, _text in FFHQ_PROTOCOLS.items():
+    register_dataset(_kind, describe=lambda data, text=_text: text(data) + masked_note(data))(FFHQPairs)
 
 def make_dataset(cfg:DataConfig, # data configuration
                  kind:str, # a key of `ttsr.data.base.DATASETS`

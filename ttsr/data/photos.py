@@ -12,7 +12,7 @@ import numpy as np
 from ..io import write_image
 from .demo import RESERVED_TEST_IMAGES, load_demo_image
 from .pairs import read_rgb, resize_bicubic, down_up, Rect, sample_overlapping_rects, overlap_map
-from .base import DataConfig, SPLITS, register_dataset, flip_rot, _SeededDataset
+from .base import DataConfig, SPLITS, register_dataset, overlap_percent, masked_note, flip_rot, _SeededDataset
 from .camera import second_camera, camera_input
 
 # %% auto #0
@@ -206,7 +206,14 @@ class PhotoPairs(_SeededDataset):
         name = f"{self.names[k]}_e{self.epoch}_c{index % self.crops}" if self.train else f"{self.names[k]}_c{index % self.crops}"
         return self.finish(images, name, masked, rng)
 
-@register_dataset('photos', SPLITS)
+def _photos_protocol(data:DataConfig) -> str:
+    "The photo test set's protocol in one sentence."
+    lo, hi = overlap_percent(data)
+    return (f"held-out natural photos ({', '.join(TEST_PHOTOS)}): input and reference are {data.crop_size} px crops "
+            f"overlapping {lo}-{hi} %, the reference offset on the {REF_GRID}-px search grid, scored inside and outside "
+            "the reference" + masked_note(data))
+
+@register_dataset('photos', SPLITS, describe=_photos_protocol)
 def _photos(cfg:DataConfig, kind:str, split:str) -> PhotoPairs:
     "The offline photo pairs: training photos for 'train', the held-out ones for 'val' and 'test'."
     return PhotoPairs(cfg, split)
