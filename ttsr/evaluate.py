@@ -52,16 +52,13 @@ def _regions(sample:dict) -> dict[str, tuple[str, Tensor|None]]:
 def score_image(output:Tensor, # [1,3,H,W] in [-1,1]
                 sample:dict, # one sample with a batch dim of 1 (HR, mask, overlap, LR_sr_clean)
                 protocols:Sequence[str]=tuple(M.PROTOCOLS)) -> dict:
-    "Nested dict region -> protocol -> {'psnr', 'ssim'} of one output image."
+    "Nested dict region -> protocol -> metric -> value of one output image, for every metric of `ttsr.metrics.REGION_METRICS`."
     res, regions = {}, _regions(sample)
     for p in protocols:
-        maps = {}                                  # one SSIM map per target, averaged over each region below
+        scorers = {}                               # per target, one scorer per metric (SSIM: one map), used by each region
         for region, (target, mask) in regions.items():
-            if target not in maps: maps[target] = M.ssim_map(output, sample[target], p)
-            smap, valid = maps[target]
-            w = (valid.double() if mask is None else valid.double() * (mask > 0.5).double()).expand_as(smap)
-            res.setdefault(region, {})[p] = {'psnr': float(M.psnr(output, sample[target], protocol=p, mask=mask)[0]),
-                                             'ssim': float((smap * w).sum() / w.sum())}
+            if target not in scorers: scorers[target] = {m: f(output, sample[target], p) for m, f in M.REGION_METRICS.items()}
+            res.setdefault(region, {})[p] = {m: score(mask) for m, score in scorers[target].items()}
     return res
 
 # %% ../nbs/50_evaluate.ipynb #fea499b4
@@ -93,7 +90,7 @@ def paired_difference(a:list[float], b:list[float]) -> dict:
             'resolved': ci is not None and (ci[0] > 0 or ci[1] < 0)}
 
 def summarise(scores:list[dict]) -> dict:
-    "Mean, 95 % CI, count and per-image values over images of `score_image` dicts: region -> protocol -> {psnr, ssim, ...}."
+    "Mean, 95 % CI, count and per-image values over images of `score_image` dicts: region -> protocol -> metric -> value."
     out = {}
     for region in REGIONS:
         per = [s[region] for s in scores if region in s]
@@ -101,7 +98,7 @@ def summarise(scores:list[dict]) -> dict:
         out[region] = {}
         for p in per[0]:
             entry = {}
-            for m in ('psnr', 'ssim'):
+            for m in per[0][p]:                  # the metrics `score_image` scored
                 vals = [s[p][m] for s in per]
                 finite = [v for v in vals if math.isfinite(v)]
                 entry[m] = sum(finite) / len(finite) if finite else None
@@ -109,7 +106,7 @@ def summarise(scores:list[dict]) -> dict:
                 n_inf, n_nan = sum(math.isinf(v) for v in vals), sum(math.isnan(v) for v in vals)
                 if n_inf: entry[f'{m}_n_inf'] = n_inf
                 if n_nan: entry[f'{m}_n_nan'] = n_nan
-            out[region][p] = {**entry, 'n': len(per), 'per_image': {m: [round(s[p][m], 4) for s in per] for m in ('psnr', 'ssim')}}
+            out[region][p] = {**entry, 'n': len(per), 'per_image': {m: [round(s[p][m], 4) for s in per] for m in per[0][p]}}
     return out
 
 # %% ../nbs/50_evaluate.ipynb #8f3abac4

@@ -7,14 +7,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
-from typing import Literal
+from typing import Callable, Literal
 import torch
 from torch import Tensor, nn
 from torchmetrics.functional.image import structural_similarity_index_measure
 
 # %% auto #0
-__all__ = ['PROTOCOLS', 'Protocol', 'Y_COEFFS', 'SSIM_RADIUS', 'INCEPTION_FILENAMES', 'to_8bit', 'rgb_to_y', 'psnr', 'ssim_map',
-           'ssim', 'dilate', 'find_inception_weights', 'fid_status', 'FIDResult', 'FID']
+__all__ = ['PROTOCOLS', 'Protocol', 'Y_COEFFS', 'SSIM_RADIUS', 'REGION_METRICS', 'INCEPTION_FILENAMES', 'to_8bit', 'rgb_to_y',
+           'psnr', 'ssim_map', 'ssim', 'dilate', 'register_metric', 'psnr_of_regions', 'ssim_of_regions',
+           'find_inception_weights', 'fid_status', 'FIDResult', 'FID']
 
 # %% ../nbs/30_metrics.ipynb #6fecd523
 PROTOCOLS = {
@@ -108,6 +109,30 @@ def dilate(mask:Tensor, # [N,1,H,W] in {0,1}
           ) -> Tensor:
     "Binary dilation of a mask by a (2r+1)x(2r+1) square: the pixels an SSIM window centred in the mask can see."
     return torch.nn.functional.max_pool2d((mask > 0.5).float(), 2 * radius + 1, stride=1, padding=radius)
+
+# %% ../nbs/30_metrics.ipynb #9d51ee3c
+REGION_METRICS: dict[str, Callable[[Tensor, Tensor, str], Callable[[Tensor|None], float]]] = {}
+
+def register_metric(name:str): # the key metrics.json uses
+    "Decorator adding `(output [1,3,H,W], target, protocol) -> (region mask [1,1,H,W] or None -> float)` to `REGION_METRICS`."
+    def deco(fn):
+        REGION_METRICS[name] = fn
+        return fn
+    return deco
+
+@register_metric('psnr')
+def psnr_of_regions(output:Tensor, target:Tensor, protocol:Protocol) -> Callable[[Tensor|None], float]:
+    "Scorer of `psnr` of one image in any region."
+    return lambda mask: float(psnr(output, target, protocol=protocol, mask=mask)[0])
+
+@register_metric('ssim')
+def ssim_of_regions(output:Tensor, target:Tensor, protocol:Protocol) -> Callable[[Tensor|None], float]:
+    "Scorer of `ssim` of one image in any region, from one SSIM map."
+    smap, valid = ssim_map(output, target, protocol)
+    def score(mask:Tensor|None) -> float:
+        w = (valid.double() if mask is None else valid.double() * (mask > 0.5).double()).expand_as(smap)
+        return float((smap * w).sum() / w.sum())
+    return score
 
 # %% ../nbs/30_metrics.ipynb #c9e57c93
 INCEPTION_FILENAMES = ('weights-inception-2015-12-05-6726825d.pth', 'pt_inception-2015-12-05-6726825d.pth')
