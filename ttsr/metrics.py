@@ -4,7 +4,7 @@
 
 # %% ../nbs/30_metrics.ipynb #4e92554d
 from __future__ import annotations
-import math
+import math, os
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 from typing import Callable, Literal
@@ -140,7 +140,6 @@ INCEPTION_FILENAMES = ('weights-inception-2015-12-05-6726825d.pth', 'pt_inceptio
 def find_inception_weights(weights_path:str|Path|None=None, # explicit file; else $TTSR_INCEPTION_WEIGHTS, else hub cache
                           ) -> Path|None:
     "The first existing Inception weights file among the configured and the conventional locations."
-    import os
     candidates = []
     if weights_path is not None: candidates.append(Path(weights_path))
     if os.environ.get('TTSR_INCEPTION_WEIGHTS'): candidates.append(Path(os.environ['TTSR_INCEPTION_WEIGHTS']))
