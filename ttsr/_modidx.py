@@ -204,6 +204,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'ttsr.data.base._image_files': ('data.base.html#_image_files', 'ttsr/data/base.py'),
                                 'ttsr.data.base._subset': ('data.base.html#_subset', 'ttsr/data/base.py'),
                                 'ttsr.data.base.flip_rot': ('data.base.html#flip_rot', 'ttsr/data/base.py'),
+                                'ttsr.data.base.kinds_with': ('data.base.html#kinds_with', 'ttsr/data/base.py'),
                                 'ttsr.data.base.masked_note': ('data.base.html#masked_note', 'ttsr/data/base.py'),
                                 'ttsr.data.base.overlap_percent': ('data.base.html#overlap_percent', 'ttsr/data/base.py'),
                                 'ttsr.data.base.register_dataset': ('data.base.html#register_dataset', 'ttsr/data/base.py')},

@@ -14,7 +14,8 @@ from .masks import MaskSource
 from .pairs import assemble_sample
 
 # %% auto #0
-__all__ = ['SPLITS', 'DATASETS', 'DataConfig', 'flip_rot', 'DatasetKind', 'register_dataset', 'overlap_percent', 'masked_note']
+__all__ = ['SPLITS', 'DATASETS', 'DataConfig', 'flip_rot', 'DatasetKind', 'register_dataset', 'kinds_with', 'overlap_percent',
+           'masked_note']
 
 # %% ../../nbs/04a_data.base.ipynb #43f4232b
 @dataclass
@@ -161,6 +162,10 @@ def register_dataset(kind:str, # the name params.yaml uses (train_set, test_set)
         DATASETS[kind] = DatasetKind(build, tuple(splits), describe)
         return build
     return deco
+
+def kinds_with(split:str) -> list[str]:
+    "The registered kinds that provide `split` (with 'train': the kinds an experiment can train on)."
+    return [k for k, d in DATASETS.items() if split in d.splits]
 
 def overlap_percent(data:DataConfig) -> tuple[int, int]:
     "`data.overlap_range` in whole percent, as the test protocols state it."

@@ -12,7 +12,7 @@ import torch
 from torch.utils.data import Dataset
 from .pairs import (read_rgb, check_image, resize_bicubic, down_up, center_square, sample_overlapping_rects,
                              partial_sample, ffhq_sample)
-from .base import (DataConfig, DATASETS, SPLITS, register_dataset, overlap_percent, masked_note, _SeededDataset,
+from .base import (DataConfig, DATASETS, SPLITS, register_dataset, kinds_with, overlap_percent, masked_note, _SeededDataset,
                             _image_files, _subset)
 from .cufed import CUFEDTrain, CUFED5
 from .photos import PhotoPairs
@@ -169,6 +169,5 @@ def make_dataset(cfg:DataConfig, # data configuration
     if split not in SPLITS: raise ValueError(f"make_dataset: split must be one of {SPLITS}, got {split!r}")
     spec = DATASETS[kind]
     if split not in spec.splits:
-        trainable = [k for k, d in DATASETS.items() if 'train' in d.splits]
-        raise ValueError(f"make_dataset: {kind!r} is a test set (train on one of {trainable}); use split 'val' or 'test'")
+        raise ValueError(f"make_dataset: {kind!r} is a test set (train on one of {kinds_with('train')}); use split 'val' or 'test'")
     return spec.build(cfg, kind, split)
