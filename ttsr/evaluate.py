@@ -4,10 +4,9 @@
 
 # %% ../nbs/50_evaluate.ipynb #68ea216f
 from __future__ import annotations
-import json, math, statistics, time, warnings
+import json, math, shutil, statistics, time, warnings
 from pathlib import Path
-from typing import Callable
-import cv2
+from typing import Sequence
 import scipy.stats
 import numpy as np
 import torch
@@ -15,98 +14,17 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, Subset
 from tqdm.auto import tqdm
 from . import metrics as M
-from .fusion import classical_fusion
 from .config import to_dict
 from .io import ensure_dir, resolve_device, write_json
-from .checkpoint import run_checkpoint
-from .viz import to_uint8, sample_grid, source_map_figure, save_figure
+from .viz import sample_grid, source_map_figure, save_figure
+from .baselines import BASELINES, BASELINE_TITLES, DEFAULT_BASELINES, COMPARED_BASELINES, BaselineNotApplicable, PALETTE_UNAVAILABLE
+from .checkpoint import load_model, run_checkpoint
+from .data.datasets import DATASETS, make_dataset
+from .differences import thesis_differences
 
 # %% auto #0
-__all__ = ['BASELINES', 'BASELINE_TITLES', 'PALETTE_UNAVAILABLE', 'REGIONS', 'CI_LEVEL', 'BOOTSTRAP_RESAMPLES',
-           'register_baseline', 'no_sr', 'opencv_inpaint', 'BaselineNotApplicable', 'ref_origin', 'fusion', 'palette',
-           'score_image', 'describe_test_set', 'mean_ci', 'paired_difference', 'summarise', 'evaluate_model',
-           'resolve_checkpoint', 'evaluate_experiment']
-
-# %% ../nbs/50_evaluate.ipynb #67f2e455
-BASELINES: dict[str, Callable[[dict], Tensor]] = {}
-BASELINE_TITLES: dict[str, str] = {}
-
-def register_baseline(name:str, title:str):
-    "Decorator adding a `batch -> [N,3,H,W]` function to `BASELINES` under `name`, shown as `title` in figures."
-    def deco(fn):
-        BASELINES[name], BASELINE_TITLES[name] = fn, title
-        return fn
-    return deco
-
-@register_baseline('no_sr', 'No super-resolution')
-def no_sr(batch:dict) -> Tensor:
-    "The degraded input upscaled by bicubic interpolation (`LR_sr`): the thesis's 'No super-resolution' row."
-    return batch['LR_sr']
-
-# %% ../nbs/50_evaluate.ipynb #29548201
-def opencv_inpaint(batch:dict, method:str='telea', radius:int=3) -> Tensor:
-    "Fill the holes of `LR_sr` with `cv2.inpaint` (`method` 'telea' or 'ns'); unmasked pixels are unchanged."
-    flags = {'telea': cv2.INPAINT_TELEA, 'ns': cv2.INPAINT_NS}
-    if method not in flags: raise ValueError(f"opencv_inpaint: method must be one of {list(flags)}, got {method!r}")
-    out = []
-    for img, mask in zip(batch['LR_sr'], batch['mask']):
-        hole = (mask[0] > 0.5).cpu().numpy().astype(np.uint8) * 255
-        u8 = to_uint8(img)
-        if hole.any(): u8 = cv2.inpaint(np.ascontiguousarray(u8), hole, radius, flags[method])
-        x = torch.from_numpy(u8).permute(2, 0, 1).float() / 127.5 - 1          # HWC uint8 -> CHW [-1,1]
-        out.append(torch.where(mask > 0.5, x.to(img.device), img))
-    return torch.stack(out)
-
-register_baseline('telea', 'OpenCV Telea')(lambda batch: opencv_inpaint(batch, 'telea'))
-register_baseline('ns', 'OpenCV Navier-Stokes')(lambda batch: opencv_inpaint(batch, 'ns'))
-
-# %% ../nbs/50_evaluate.ipynb #d875548b
-class BaselineNotApplicable(ValueError):
-    "A baseline that cannot be computed on this test set (`evaluate_model` records why and leaves it out)."
-
-def ref_origin(overlap:np.ndarray, ref_hw:tuple[int, int]) -> tuple[int, int]|None:
-    "Top-left (y, x) of a same-density reference crop on the output grid, from the overlap rectangle; None: no overlap, or not such a crop."
-    H, W = overlap.shape
-    (hr, wr), ys, xs = ref_hw, *np.nonzero(overlap)
-    if len(ys) == 0: return None
-    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-    if (y1 - y0) * (x1 - x0) != len(ys): return None                       # not a rectangle
-    ty, tx = (y0 if y0 > 0 else y1 - hr), (x0 if x0 > 0 else x1 - wr)
-    if (y0, y1, x0, x1) == (0, H, 0, W) and (hr, wr) != (H, W): return None   # whole frame seen: scale unknown
-    if (max(ty, 0), min(ty + hr, H), max(tx, 0), min(tx + wr, W)) != (y0, y1, x0, x1): return None
-    return int(ty), int(tx)
-
-@register_baseline('fusion', 'Classical fusion')
-def fusion(batch:dict, scale:int=4) -> Tensor:
-    "Bicubic input plus the colour-matched reference's high frequencies over the overlap (`ttsr.fusion.classical_fusion`)."
-    out = []
-    for i, (img, ref, overlap, mask) in enumerate(zip(batch['LR_sr'], batch['Ref'], batch['overlap'], batch['mask'])):
-        seen = (overlap[0] > 0.5).cpu().numpy()
-        origin = ref_origin(seen, ref.shape[-2:])
-        if origin is None and seen.any():
-            name = batch['name'][i] if 'name' in batch else i
-            raise BaselineNotApplicable(f"fusion baseline: the reference of sample {name} is not a same-density crop of the "
-                                        "output's frame, so where it lies is unknown")
-        H, W = seen.shape
-        ty, tx = origin or (H, W)                                         # no overlap: the reference lies off the frame
-        tele = np.zeros((H, W, 3), np.float32)
-        r = to_uint8(ref).astype(np.float32)
-        sy, sx = slice(max(ty, 0), min(ty + r.shape[0], H)), slice(max(tx, 0), min(tx + r.shape[1], W))
-        if sy.stop > sy.start and sx.stop > sx.start:
-            tele[sy, sx] = r[sy.start - ty:sy.stop - ty, sx.start - tx:sx.stop - tx]
-        fused = classical_fusion(to_uint8(img), tele, seen, scale, (mask[0] > 0.5).cpu().numpy())
-        out.append(torch.from_numpy(np.round(fused).astype(np.float32)).permute(2, 0, 1).to(img.device) / 127.5 - 1)
-    return torch.stack(out)
-
-# %% ../nbs/50_evaluate.ipynb #c75a787b
-PALETTE_UNAVAILABLE = ("Palette (Exp 5's dedicated inpainting network) is not run: its weights are a download that "
-                       "is unavailable offline and its 1000-step sampler is not implemented here; register a "
-                       "`batch -> image` function under 'palette' in ttsr.evaluate.BASELINES to add it")
-
-@register_baseline('palette', 'Palette')
-def palette(batch:dict) -> Tensor:
-    "Adapter point for the Palette inpainting network; not available in this project."
-    raise NotImplementedError(PALETTE_UNAVAILABLE)
+__all__ = ['REGIONS', 'CI_LEVEL', 'BOOTSTRAP_RESAMPLES', 'score_image', 'describe_test_set', 'mean_ci', 'paired_difference',
+           'summarise', 'evaluate_model', 'resolve_checkpoint', 'evaluate_experiment']
 
 # %% ../nbs/50_evaluate.ipynb #e6762490
 REGIONS = {
@@ -133,41 +51,24 @@ def _regions(sample:dict) -> dict[str, tuple[str, Tensor|None]]:
 
 def score_image(output:Tensor, # [1,3,H,W] in [-1,1]
                 sample:dict, # one sample with a batch dim of 1 (HR, mask, overlap, LR_sr_clean)
-                protocols=('ttsr', 'rgb')) -> dict:
-    "Nested dict region -> protocol -> {'psnr', 'ssim'} of one output image."
+                protocols:Sequence[str]=tuple(M.PROTOCOLS)) -> dict:
+    "Nested dict region -> protocol -> metric -> value of one output image, for every metric of `ttsr.metrics.REGION_METRICS`."
     res, regions = {}, _regions(sample)
     for p in protocols:
-        maps = {}                                  # one SSIM map per target, averaged over each region below
+        scorers = {}                               # per target, one scorer per metric (SSIM: one map), used by each region
         for region, (target, mask) in regions.items():
-            if target not in maps: maps[target] = M.ssim_map(output, sample[target], p)
-            smap, valid = maps[target]
-            w = (valid.double() if mask is None else valid.double() * (mask > 0.5).double()).expand_as(smap)
-            res.setdefault(region, {})[p] = {'psnr': float(M.psnr(output, sample[target], protocol=p, mask=mask)[0]),
-                                             'ssim': float((smap * w).sum() / w.sum())}
+            if target not in scorers: scorers[target] = {m: f(output, sample[target], p) for m, f in M.REGION_METRICS.items()}
+            res.setdefault(region, {})[p] = {m: score(mask) for m, score in scorers[target].items()}
     return res
 
 # %% ../nbs/50_evaluate.ipynb #fea499b4
 def describe_test_set(data, # ttsr.data.datasets.DataConfig
                       kind:str, # a test-set kind of `ttsr.data.datasets.make_dataset`
                      ) -> str:
-    "One sentence naming how test set `kind` is built and scored under the data settings `data`."
-    from ttsr.data.cufed import CUFED5_CROPS
-    from ttsr.data.photos import TEST_PHOTOS, REF_GRID
-    lo, hi = (round(100 * v) for v in data.overlap_range)
-    frame = data.ffhq_nooverlap_frame or 2 * data.crop_size
-    texts = {
-        'ffhq': f"FFHQ as in thesis §5.3: the reference is the whole face, the input its centre zoomed {data.ffhq_zoom:g}x "
-                f"(crop {data.crop_size} px); the input lies inside the reference, so nothing is scored outside it",
-        'ffhq_partial': f"FFHQ as in thesis §5.5: input and reference are {data.crop_size} px crops of a {frame} px face frame "
-                        f"(the input degraded by a {data.ffhq_zoom:g}x zoom) overlapping {lo}-{hi} %, scored inside and outside the reference",
-        'ffhq_nooverlap': f"FFHQ, Exp 5: input and reference are {data.crop_size} px crops of a {frame} px face frame that share no pixel",
-        'cufed5': f"{CUFED5_CROPS[data.cufed5_crop]}; reference level {data.cufed_ref_level}",
-        'photos': f"held-out natural photos ({', '.join(TEST_PHOTOS)}): input and reference are {data.crop_size} px crops "
-                  f"overlapping {lo}-{hi} %, the reference offset on the {REF_GRID}-px search grid, scored inside and outside the reference",
-    }
-    if kind not in texts: raise ValueError(f"describe_test_set: no test protocol for {kind!r}; known: {sorted(texts)}")
-    mask = f"; {round(100 * data.mask_rate)} % of the inputs masked" if (kind.startswith('ffhq') or kind == 'photos') and data.mask_rate > 0 else ''
-    return texts[kind] + mask
+    "One sentence naming how test set `kind` is built and scored under the data settings `data` (its registered `describe`)."
+    tests = sorted(k for k, d in DATASETS.items() if d.describe is not None)
+    if kind not in tests: raise ValueError(f"describe_test_set: no test protocol for {kind!r}; known: {tests}")
+    return DATASETS[kind].describe(data)
 
 # %% ../nbs/50_evaluate.ipynb #fecf215b
 CI_LEVEL, BOOTSTRAP_RESAMPLES = 0.95, 2000   # every interval in every metrics.json and report
@@ -189,7 +90,7 @@ def paired_difference(a:list[float], b:list[float]) -> dict:
             'resolved': ci is not None and (ci[0] > 0 or ci[1] < 0)}
 
 def summarise(scores:list[dict]) -> dict:
-    "Mean, 95 % CI, count and per-image values over images of `score_image` dicts: region -> protocol -> {psnr, ssim, ...}."
+    "Mean, 95 % CI, count and per-image values over images of `score_image` dicts: region -> protocol -> metric -> value."
     out = {}
     for region in REGIONS:
         per = [s[region] for s in scores if region in s]
@@ -197,7 +98,7 @@ def summarise(scores:list[dict]) -> dict:
         out[region] = {}
         for p in per[0]:
             entry = {}
-            for m in ('psnr', 'ssim'):
+            for m in per[0][p]:                  # the metrics `score_image` scored
                 vals = [s[p][m] for s in per]
                 finite = [v for v in vals if math.isfinite(v)]
                 entry[m] = sum(finite) / len(finite) if finite else None
@@ -205,7 +106,7 @@ def summarise(scores:list[dict]) -> dict:
                 n_inf, n_nan = sum(math.isinf(v) for v in vals), sum(math.isnan(v) for v in vals)
                 if n_inf: entry[f'{m}_n_inf'] = n_inf
                 if n_nan: entry[f'{m}_n_nan'] = n_nan
-            out[region][p] = {**entry, 'n': len(per), 'per_image': {m: [round(s[p][m], 4) for s in per] for m in ('psnr', 'ssim')}}
+            out[region][p] = {**entry, 'n': len(per), 'per_image': {m: [round(s[p][m], 4) for s in per] for m in per[0][p]}}
     return out
 
 # %% ../nbs/50_evaluate.ipynb #8f3abac4
@@ -246,14 +147,15 @@ def _save_visuals(rows:list[dict], attention:list[tuple], out_dir:Path, columns:
 def evaluate_model(model:torch.nn.Module|None, # a TTSR model, or None to score the baselines only
                    dataset:Dataset, # test samples following the data contract
                    label:str='TTSR', # the model's column title in figures
-                   baselines=('no_sr', 'telea', 'ns'), # names in `BASELINES`
-                   protocols=('ttsr', 'rgb'), # metric protocols of `ttsr.metrics`
+                   baselines:Sequence[str]|None=None, # names in `BASELINES` (None: `DEFAULT_BASELINES`)
+                   protocols:Sequence[str]=tuple(M.PROTOCOLS), # metric protocols of `ttsr.metrics`
                    out_dir:str|Path|None=None, # where samples/ and attention/ PNGs go (None: no figures)
                    num_grid_samples:int=8, save_attention:bool=True,
                    timing_samples:int=10, # images whose forward pass is timed (after one warm-up pass)
                    fid:bool=False, fid_weights=None, device:str='auto', batch_size:int=1,
                    max_samples:int|None=None) -> dict:
     "Score `model` and `baselines` on `dataset`: per-region means in each protocol, counts, timing, FID status."
+    baselines = DEFAULT_BASELINES if baselines is None else baselines
     unknown = [b for b in baselines if b not in BASELINES]
     if unknown: raise ValueError(f"evaluate_model: unknown baseline(s) {unknown}; known: {sorted(BASELINES)}")
     device = resolve_device(device)
@@ -300,7 +202,7 @@ def evaluate_model(model:torch.nn.Module|None, # a TTSR model, or None to score 
                                             None if out.S is None else out.S[i]))
     res = {**counts, 'protocols': {p: M.PROTOCOLS[p] for p in protocols}, 'regions': dict(REGIONS),
            'methods': {m: {'title': titles[m], 'metrics': summarise(scores[m])} for m in methods}}
-    for base in ('no_sr', 'telea'):                  # each row against its baselines, image by image, with a 95 % CI
+    for base in COMPARED_BASELINES:                  # each row against its baselines, image by image, with a 95 % CI
         if base not in scores: continue
         for m in methods:
             if m == base: continue
@@ -336,24 +238,18 @@ def resolve_checkpoint(exp, run_dir:str|Path) -> Path:
         raise FileNotFoundError(f"{ck}: checkpoint not found, and init_from {exp.init_from!r} has none at {other}; train it first")
     raise FileNotFoundError(f"{ck}: checkpoint not found; train the experiment first (ttsr-train {exp.name})")
 
-_MODEL_KEYS = ('attention', 'embedding_dim', 'trainable_projections', 'n_feats', 'num_res_blocks', 'lr_sr_residual', 'hole_channel')
-
 def evaluate_experiment(exp, # ttsr.experiment.ExperimentConfig
                         run_dir:str|Path, # runs/<name>
                         out_dir:str|Path, # results/<name>
                         dataset:Dataset|None=None, # override of make_dataset(exp.data, exp.eval_test_set, 'test')
                        ) -> dict:
     "Evaluate `exp`'s checkpoint and its baselines; writes out_dir/metrics.json, samples/ and attention/."
-    import shutil
-    from ttsr.checkpoint import load_model
     ev, out_dir = exp.evaluate, Path(out_dir)
     ensure_dir(out_dir)                                   # an output under a regular file fails before any work
     device = resolve_device(ev.device, where=f"{exp.name}.evaluate.device")
     ck = resolve_checkpoint(exp, run_dir)
     model = load_model(ck, map_location=device)
-    if dataset is None:
-        from ttsr.data.datasets import make_dataset
-        dataset = make_dataset(exp.data, exp.eval_test_set, 'test')
+    if dataset is None: dataset = make_dataset(exp.data, exp.eval_test_set, 'test')
     for sub in ('samples', 'attention'): shutil.rmtree(out_dir/sub, ignore_errors=True)   # no stale figures
     res = evaluate_model(model, dataset, label=exp.name, baselines=ev.baselines, protocols=ev.protocols, out_dir=out_dir,
                          num_grid_samples=ev.num_grid_samples, save_attention=ev.save_attention,
@@ -361,9 +257,8 @@ def evaluate_experiment(exp, # ttsr.experiment.ExperimentConfig
                          batch_size=ev.batch_size, max_samples=ev.max_samples)
     res = {'experiment': exp.name, 'description': exp.description, 'checkpoint': str(ck), 'test_set': exp.eval_test_set,
            'test_protocol': describe_test_set(exp.data, exp.eval_test_set),
-           'model': {k: v for k, v in to_dict(model.cfg).items() if k in _MODEL_KEYS},
+           'model': to_dict(model.cfg),                 # every TTSRConfig field, as the checkpoint records it
            **res}
-    from ttsr.differences import thesis_differences
     res['thesis_differences'] = thesis_differences(exp, res)     # printed by the reports beside the thesis's numbers
     write_json(out_dir/'metrics.json', res)
     return res

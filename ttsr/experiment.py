@@ -12,7 +12,8 @@ from .config import from_dict, to_dict, merge, load_yaml
 from .archs.ttsr import TTSRConfig
 from .data.datasets import DataConfig
 from .losses import LossConfig
-from .evaluate import BASELINES
+from .metrics import PROTOCOLS
+from .baselines import BASELINES, DEFAULT_BASELINES
 
 
 # %% auto #0
@@ -79,8 +80,8 @@ class EvalConfig:
     checkpoint: Literal['final', 'last'] = 'final'  # which checkpoint of the run to evaluate
     max_samples: int|None = None          # cap on test images (None = whole test set; thesis FFHQ: 350)
     batch_size: int = 1                   # test images may differ in size
-    protocols: list[str] = field(default_factory=lambda: ['ttsr', 'rgb'])  # metric protocols, see ttsr.metrics
-    baselines: list[str] = field(default_factory=lambda: ['no_sr', 'telea', 'ns'])  # rows scored beside the model (names in ttsr.evaluate.BASELINES)
+    protocols: list[str] = field(default_factory=lambda: list(PROTOCOLS))  # metric protocols, see ttsr.metrics
+    baselines: list[str] = field(default_factory=lambda: list(DEFAULT_BASELINES))  # rows scored beside the model (names in ttsr.baselines.BASELINES)
     fid: bool = True                      # compute FID when Inception weights are available
     fid_weights: Path|None = None         # path of the FID Inception weights (None = torch hub cache)
     num_grid_samples: int = 8             # samples drawn in the result grid
@@ -91,8 +92,8 @@ class EvalConfig:
     def __post_init__(self):
         bad = sorted(set(self.baselines) - set(BASELINES))
         if bad: raise ValueError(f"EvalConfig.baselines: unknown {bad}; expected a subset of {sorted(BASELINES)}")
-        bad = sorted(set(self.protocols) - {'ttsr', 'rgb'})
-        if bad: raise ValueError(f"EvalConfig.protocols: unknown {bad}; expected a subset of ['ttsr', 'rgb']")
+        bad = sorted(set(self.protocols) - set(PROTOCOLS))
+        if bad: raise ValueError(f"EvalConfig.protocols: unknown {bad}; expected a subset of {list(PROTOCOLS)}")
         if self.max_samples is not None and self.max_samples < 1:
             raise ValueError(f"EvalConfig.max_samples must be >= 1 or None, got {self.max_samples}")
         if self.batch_size < 1: raise ValueError(f"EvalConfig.batch_size must be >= 1, got {self.batch_size}")

@@ -7,10 +7,12 @@ from __future__ import annotations
 import contextlib, json, os
 from pathlib import Path
 from typing import Callable
+import numpy as np
 import torch
+from PIL import Image
 
 # %% auto #0
-__all__ = ['ensure_dir', 'temp_path', 'atomic_write_with', 'atomic_write', 'write_text', 'write_json', 'read_json',
+__all__ = ['ensure_dir', 'temp_path', 'atomic_write_with', 'atomic_write', 'write_text', 'write_json', 'write_image', 'load_json',
            'remove_stale_temps', 'DeviceError', 'resolve_device']
 
 # %% ../nbs/00a_io.ipynb #b73c622a
@@ -77,7 +79,11 @@ def write_json(path:str|Path, obj, indent:int|None=2) -> Path:
     "Atomically write `obj` as JSON (a trailing newline)."
     return write_text(path, json.dumps(obj, indent=indent) + '\n')
 
-def read_json(path:str|Path):
+def write_image(path:str|Path, img:np.ndarray, **save_kwargs) -> Path:
+    "Atomically write image `img` (uint8 [H,W] or [H,W,3], or bool) with Pillow in the format `path`'s suffix names."
+    return atomic_write_with(path, lambda tmp: Image.fromarray(np.ascontiguousarray(img)).save(tmp, **save_kwargs))
+
+def load_json(path:str|Path):
     "Read a JSON file; a `FileNotFoundError` or `ValueError` naming the file when it is missing or malformed."
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"{path}: file not found")

@@ -4,26 +4,27 @@
 
 # %% ../nbs/30_metrics.ipynb #4e92554d
 from __future__ import annotations
-import math
+import math, os
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
-from typing import Literal
+from typing import Callable, Literal
 import torch
 from torch import Tensor, nn
 from torchmetrics.functional.image import structural_similarity_index_measure
 
 # %% auto #0
-__all__ = ['Protocol', 'PROTOCOLS', 'Y_COEFFS', 'SSIM_RADIUS', 'INCEPTION_FILENAMES', 'to_8bit', 'rgb_to_y', 'psnr', 'ssim_map',
-           'ssim', 'dilate', 'find_inception_weights', 'fid_status', 'FIDResult', 'FID']
+__all__ = ['PROTOCOLS', 'Protocol', 'Y_COEFFS', 'SSIM_RADIUS', 'REGION_METRICS', 'INCEPTION_FILENAMES', 'to_8bit', 'rgb_to_y',
+           'psnr', 'ssim_map', 'ssim', 'dilate', 'register_metric', 'psnr_of_regions', 'ssim_of_regions',
+           'find_inception_weights', 'fid_status', 'FIDResult', 'FID']
 
 # %% ../nbs/30_metrics.ipynb #6fecd523
-Protocol = Literal['ttsr', 'rgb']
 PROTOCOLS = {
     'ttsr': "Y of BT.601 (MATLAB rgb2ycbcr, /256 coefficients) on 8-bit-rounded values; PSNR peak 255, no border crop; "
             "SSIM 11x11 Gaussian sigma 1.5 on Y, valid region only (5 px band dropped)",
     'rgb':  "RGB on 8-bit-rounded values; torchmetrics defaults: PSNR peak 255 over all channels, no crop; "
             "SSIM 11x11 Gaussian sigma 1.5, reflect padding, mean over the full map and channels",
 }
+Protocol = Literal[tuple(PROTOCOLS)]                     # the protocol names, as a type
 Y_COEFFS = (65.738 / 256, 129.057 / 256, 25.064 / 256)  # BT.601 luma weights of MATLAB's rgb2ycbcr for 0..255 input
 SSIM_RADIUS = 5                                          # half-width of the 11x11 SSIM window
 
@@ -109,13 +110,36 @@ def dilate(mask:Tensor, # [N,1,H,W] in {0,1}
     "Binary dilation of a mask by a (2r+1)x(2r+1) square: the pixels an SSIM window centred in the mask can see."
     return torch.nn.functional.max_pool2d((mask > 0.5).float(), 2 * radius + 1, stride=1, padding=radius)
 
+# %% ../nbs/30_metrics.ipynb #9d51ee3c
+REGION_METRICS: dict[str, Callable[[Tensor, Tensor, str], Callable[[Tensor|None], float]]] = {}
+
+def register_metric(name:str): # the key metrics.json uses
+    "Decorator adding `(output [1,3,H,W], target, protocol) -> (region mask [1,1,H,W] or None -> float)` to `REGION_METRICS`."
+    def deco(fn):
+        REGION_METRICS[name] = fn
+        return fn
+    return deco
+
+@register_metric('psnr')
+def psnr_of_regions(output:Tensor, target:Tensor, protocol:Protocol) -> Callable[[Tensor|None], float]:
+    "Scorer of `psnr` of one image in any region."
+    return lambda mask: float(psnr(output, target, protocol=protocol, mask=mask)[0])
+
+@register_metric('ssim')
+def ssim_of_regions(output:Tensor, target:Tensor, protocol:Protocol) -> Callable[[Tensor|None], float]:
+    "Scorer of `ssim` of one image in any region, from one SSIM map."
+    smap, valid = ssim_map(output, target, protocol)
+    def score(mask:Tensor|None) -> float:
+        w = (valid.double() if mask is None else valid.double() * (mask > 0.5).double()).expand_as(smap)
+        return float((smap * w).sum() / w.sum())
+    return score
+
 # %% ../nbs/30_metrics.ipynb #c9e57c93
 INCEPTION_FILENAMES = ('weights-inception-2015-12-05-6726825d.pth', 'pt_inception-2015-12-05-6726825d.pth')
 
 def find_inception_weights(weights_path:str|Path|None=None, # explicit file; else $TTSR_INCEPTION_WEIGHTS, else hub cache
                           ) -> Path|None:
     "The first existing Inception weights file among the configured and the conventional locations."
-    import os
     candidates = []
     if weights_path is not None: candidates.append(Path(weights_path))
     if os.environ.get('TTSR_INCEPTION_WEIGHTS'): candidates.append(Path(os.environ['TTSR_INCEPTION_WEIGHTS']))

@@ -11,11 +11,11 @@ import exifread
 import numpy as np
 from PIL import Image
 from .data.pairs import read_rgb
-from .data.raw import decode_raw, read_focal_length, RawFileError
+from .data.raw import LIBRAW_SUFFIXES, decode_raw, read_focal_length, RawFileError
 
 # %% auto #0
-__all__ = ['RAW_EXTENSIONS', 'FULL_FRAME_DIAGONAL_MM', 'ZOOM_SOURCES', 'CameraMeta', 'read_meta', 'upright', 'CameraPhoto',
-           'read_photo', 'Zoom', 'zoom_ratio']
+__all__ = ['FULL_FRAME_DIAGONAL_MM', 'ZOOM_SOURCES', 'CameraMeta', 'read_meta', 'upright', 'CameraPhoto', 'read_photo', 'Zoom',
+           'zoom_ratio']
 
 # %% ../nbs/55a_photo.ipynb #f42d44eb
 try:                                             # HEIC/HEIF through Pillow, when the maintained plugin is installed
@@ -25,8 +25,6 @@ try:                                             # HEIC/HEIF through Pillow, whe
 except ImportError: HEIF_READABLE = False
 
 # %% ../nbs/55a_photo.ipynb #28084f69
-RAW_EXTENSIONS = ('.dng', '.arw', '.srf', '.sr2', '.cr2', '.cr3', '.crw', '.nef', '.nrw', '.raf', '.orf', '.rw2',
-                  '.pef', '.srw', '.3fr', '.iiq', '.erf', '.kdc', '.mos', '.mrw', '.x3f', '.rwl', '.raw')
 FULL_FRAME_DIAGONAL_MM = math.hypot(36.0, 24.0)   # what a 35 mm-equivalent focal length is relative to
 _MM_PER_UNIT = {2: 25.4, 3: 10.0, 4: 1.0, 5: 1e-3}  # FocalPlaneResolutionUnit: inch, cm, mm, micrometre
 
@@ -67,7 +65,7 @@ def _pil_tags(path:Path) -> dict:
 def read_meta(path:str|Path) -> CameraMeta:
     "The zoom-related metadata and orientation of a photo file (raw or ordinary); absent tags are None."
     path = Path(path)
-    try: t = _raw_tags(path) if path.suffix.lower() in RAW_EXTENSIONS else _pil_tags(path)
+    try: t = _raw_tags(path) if path.suffix.lower() in LIBRAW_SUFFIXES else _pil_tags(path)
     except Exception: t = {}                                # unreadable metadata: the image reader says why
     t = {k: t.get(k) for k in _TAGS}
     text = lambda v: ' '.join(str(v).split()) if v not in (None, '', [], ()) else ''
@@ -103,7 +101,7 @@ def read_photo(path:str|Path) -> CameraPhoto:
     path = Path(path)
     if not path.is_file(): raise FileNotFoundError(f"{path}: file not found")
     meta = read_meta(path)
-    if path.suffix.lower() in RAW_EXTENSIONS:
+    if path.suffix.lower() in LIBRAW_SUFFIXES:
         if meta.focal_mm is None:                         # LibRaw knows makers' notes exifread does not read
             try: meta = meta._replace(focal_mm=read_focal_length(path))
             except RawFileError: pass

@@ -50,7 +50,7 @@ def _tensor(a:np.ndarray) -> torch.Tensor:
 def _scores(img:np.ndarray, truth:torch.Tensor, regions:dict) -> dict:
     "Region -> protocol -> PSNR of `img` against `truth` (a `_tensor`)."
     x, masks = _tensor(img), {name: torch.from_numpy(m)[None, None].float() for name, m in regions.items()}
-    return {name: {p: round(float(M.psnr(x, truth, p, mask)[0]), 3) for p in ('ttsr', 'rgb')} for name, mask in masks.items()}
+    return {name: {p: round(float(M.psnr(x, truth, p, mask)[0]), 3) for p in M.PROTOCOLS} for name, mask in masks.items()}
 
 def score_real_pair(model, case:RealPairCase, margin:int=16, **complete_kw) -> dict:
     "PSNR inside and outside the tele's footprint of `ttsr-complete` and its baselines on one real-pair case."

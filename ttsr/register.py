@@ -12,8 +12,8 @@ import numpy as np
 from .data.align import ecc_refine, AlignmentError
 
 # %% auto #0
-__all__ = ['RegistrationError', 'scale_h', 'map_points', 'corners', 'local_scale', 'overlap_fraction', 'match_homography',
-           'ecc_register', 'Registration', 'centred_h', 'register', 'synthetic_pair', 'similarity_h', 'max_error_px']
+__all__ = ['RegistrationError', 'scale_h', 'map_points', 'corners', 'local_scale', 'wide_coverage', 'match_homography',
+           'ecc_register', 'Registration', 'centred_h', 'register']
 
 # %% ../nbs/56_register.ipynb #ba7ae67f
 class RegistrationError(ValueError):
@@ -42,7 +42,7 @@ def local_scale(H:np.ndarray, pt) -> float:
     J = (H[:2, :2] * p[2] - np.outer(p[:2], H[2, :2])) / p[2] ** 2
     return math.sqrt(abs(np.linalg.det(J)))
 
-def overlap_fraction(H:np.ndarray, tele_shape, wide_shape) -> float:
+def wide_coverage(H:np.ndarray, tele_shape, wide_shape) -> float:
     "Fraction of the wide photo's area that the tele photo covers under `H`."
     poly = map_points(H, corners(tele_shape)).astype(np.float32)
     box = corners(wide_shape).astype(np.float32)
@@ -192,33 +192,7 @@ def register(wide:np.ndarray, tele:np.ndarray, zoom:float, scale_tolerance:float
     if feat is not None and feat > max_feature_residual_px:
         raise RegistrationError(f"registration failed: the feature matches fit the homography to {feat:.2f} wide pixels "
                                 f"(> {max_feature_residual_px})")
-    overlap = overlap_fraction(H, tele.shape, wide.shape)
+    overlap = wide_coverage(H, tele.shape, wide.shape)
     if overlap < min_overlap: raise RegistrationError(f"no overlap: the tele covers {overlap:.1%} of the wide photo")
     return Registration(H, zoom, measured, overlap, residual if feat is None else feat, feat, residual, corr, n_patches,
                         n_good, n_in, name)
-
-# %% ../nbs/56_register.ipynb #b5c71d5f
-def synthetic_pair(photo:np.ndarray, H_true:np.ndarray, wide_scale:float=0.6, tele_shape=(240, 320)):
-    "(wide, tele): `photo` shrunk by `wide_scale`, and a tele rendered so that tele pixel -> wide pixel is `H_true`."
-    wide = cv2.resize(photo, (round(photo.shape[1] * wide_scale), round(photo.shape[0] * wide_scale)),
-                      interpolation=cv2.INTER_AREA)
-    to_photo = np.linalg.inv(scale_h(wide.shape[1] / photo.shape[1])) @ H_true
-    tele = cv2.warpPerspective(photo, to_photo, tele_shape[::-1], flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,
-                               borderMode=cv2.BORDER_REFLECT)
-    return wide, tele
-
-def similarity_h(zoom:float, angle_deg:float, center, tele_shape, tilt:float=0.0) -> np.ndarray:
-    "Tele -> wide homography: tele centre at `center`, scale 1/zoom, rotation, and a perspective `tilt` (1/px)."
-    a, (h, w) = math.radians(angle_deg), tele_shape[:2]
-    C = np.array([[1, 0, -(w - 1) / 2], [0, 1, -(h - 1) / 2], [0, 0, 1.]])
-    R = np.array([[math.cos(a), -math.sin(a), 0], [math.sin(a), math.cos(a), 0], [0, 0, 1.]]) / zoom
-    R[2, 2] = 1
-    P = np.array([[1, 0, 0], [0, 1, 0], [tilt, 0, 1.]])
-    return np.array([[1, 0, center[0]], [0, 1, center[1]], [0, 0, 1.]]) @ R @ P @ C
-
-def max_error_px(H_a:np.ndarray, H_b:np.ndarray, tele_shape) -> float:
-    "Largest distance (wide pixels) between where two tele -> wide homographies put the tele's pixels (8 px grid)."
-    h, w = tele_shape[:2]
-    ys, xs = np.mgrid[0:h:8, 0:w:8]
-    pts = np.stack([xs.ravel(), ys.ravel()], 1)
-    return float(np.sqrt(((map_points(H_a, pts) - map_points(H_b, pts)) ** 2).sum(1)).max())

@@ -11,7 +11,8 @@ from .config import to_dict
 from .checkpoint import save_checkpoint, load_checkpoint, load_model, run_checkpoint, DEFAULT_CHECKPOINT
 from .data.datasets import make_dataset
 from .data.photos import PHOTOS, TRAIN_PHOTOS, VAL_PHOTOS, TEST_PHOTOS, PhotoPairs
-from .evaluate import evaluate_model, ref_origin
+from .evaluate import evaluate_model
+from .baselines import ref_origin
 from .experiment import load_experiment
 
 

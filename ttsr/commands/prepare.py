@@ -10,7 +10,7 @@ from ..config import load_yaml, from_dict
 from ..cli import _run, _params_arg
 from ..experiment import load_experiment, experiment_names
 from ..data.prepare import PrepareConfig, prepare_srraw
-from ..data.demo import build_demo_data
+from ..data.demo_pairs import build_demo_data
 
 # %% auto #0
 __all__ = ['prepare', 'prepare_main']

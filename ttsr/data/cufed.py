@@ -6,22 +6,11 @@
 from __future__ import annotations
 from pathlib import Path
 import numpy as np
-from .datasets import DataConfig, _SeededDataset, _image_files, _subset
+from .base import DataConfig, SPLITS, register_dataset, flip_rot, _SeededDataset, _image_files, _subset
 from .pairs import read_rgb, check_image, resize_bicubic, degrade, down_up, modcrop
 
 # %% auto #0
 __all__ = ['CUFED5_CROPS', 'cufed_train_pairs', 'CUFEDTrain', 'cufed5_crop', 'CUFED5']
-
-# %% ../../nbs/05a_data.cufed.ipynb #eb74f9d2
-def _flip_rot(images:list[np.ndarray], rng:np.random.Generator) -> list[np.ndarray]:
-    "Apply one random left-right flip, up-down flip and rot90 to every image of a group."
-    lr_flip, ud_flip, k = rng.random() < 0.5, rng.random() < 0.5, int(rng.integers(4))
-    out = []
-    for im in images:
-        if lr_flip: im = im[:, ::-1]
-        if ud_flip: im = im[::-1]
-        out.append(np.ascontiguousarray(np.rot90(im, k)))
-    return out
 
 # %% ../../nbs/05a_data.cufed.ipynb #5529af37
 def cufed_train_pairs(root:Path) -> list[tuple[Path, Path]]:
@@ -64,8 +53,8 @@ class CUFEDTrain(_SeededDataset):
         pad = lambda a: np.pad(a, ((0, n - a.shape[0]), (0, n - a.shape[1]), (0, 0)))
         ref, ref_sr = pad(ref), pad(ref_sr)
         if cfg.cufed_augment:
-            lr, lr_sr, hr = _flip_rot([lr, lr_sr, hr], rng)
-            ref, ref_sr = _flip_rot([ref, ref_sr], rng)
+            lr, lr_sr, hr = flip_rot([lr, lr_sr, hr], rng)
+            ref, ref_sr = flip_rot([ref, ref_sr], rng)
         return self.finish(dict(hr=hr, lr=lr, lr_sr=lr_sr, ref=ref, ref_sr=ref_sr), inp_path.stem, masked, rng)
 
 # %% ../../nbs/05a_data.cufed.ipynb #82193888
@@ -111,3 +100,11 @@ class CUFED5(_SeededDataset):
         hr, ref = cufed5_crop(read_rgb(hr_path), read_rgb(ref_path), s, self.cfg.cufed5_crop)
         lr, lr_sr = degrade(hr, s)
         return self.finish(dict(hr=hr, lr=lr, lr_sr=lr_sr, ref=ref, ref_sr=down_up(ref, s)), hr_path.stem[:-2], masked, rng)
+
+# %% ../../nbs/05a_data.cufed.ipynb #4464a290
+@register_dataset('cufed', SPLITS)
+def _cufed(cfg:DataConfig, kind:str, split:str) -> _SeededDataset:
+    "CUFED training pairs for 'train', CUFED5 groups for 'val' and 'test'."
+    return CUFEDTrain(cfg) if split == 'train' else CUFED5(cfg, kind, split)
+
+register_dataset('cufed5', describe=lambda data: f"{CUFED5_CROPS[data.cufed5_crop]}; reference level {data.cufed_ref_level}")(CUFED5)

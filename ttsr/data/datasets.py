@@ -7,106 +7,19 @@ from __future__ import annotations
 import json, zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 import numpy as np
 import torch
 from torch.utils.data import Dataset
-from ..config import from_dict
-from .masks import MaskSource
-from .pairs import (Rect, read_rgb, check_image, resize_bicubic, degrade, down_up, modcrop, center_square,
-                             sample_overlapping_rects, partial_sample, ffhq_sample, assemble_sample)
+from .pairs import (read_rgb, check_image, resize_bicubic, down_up, center_square, sample_overlapping_rects,
+                             partial_sample, ffhq_sample)
+from .base import (DataConfig, DATASETS, SPLITS, register_dataset, kinds_with, overlap_percent, masked_note, _SeededDataset,
+                            _image_files, _subset)
+from .cufed import CUFEDTrain, CUFED5
+from .photos import PhotoPairs
 
 # %% auto #0
-__all__ = ['KINDS', 'SPLITS', 'DataConfig', 'SRRAWPair', 'read_srraw_manifest', 'split_scenes', 'SRRAWPairs', 'ffhq_files',
-           'FFHQPairs', 'make_dataset']
-
-# %% ../../nbs/05_data.datasets.ipynb #bbe2719a
-@dataclass
-class DataConfig:
-    "Where the datasets live and how samples are drawn from them."
-    srraw_root: Path = Path('data/demo/srraw')         # raw SR-RAW scenes (read by ttsr.data.prepare, not here)
-    prepared_root: Path = Path('data/prepared/srraw')  # aligned tele/wide pair cache + manifest.json (prepare_srraw)
-    qdimd_root: Path|None = None                       # QD-IMD folder (train/ and test/ PNGs); None -> procedural strokes
-    qdimd_hole: Literal['black', 'white'] = 'black'    # colour of the damaged pixels in the QD-IMD PNGs
-    ffhq_root: Path = Path('data/demo/ffhq')           # FFHQ download (images1024x1024/<NN000>/*.png) or a folder of faces
-    cufed_root: Path = Path('data/demo/cufed')         # CUFED layout: train/input, train/ref, test/CUFED5
-    crop_size: int = 256                               # side of the HR input and reference crops (thesis 256; demo 64)
-    scale: int = 4                                     # super-resolution factor: LR side = crop_size / scale
-    overlap_range: tuple[float, float] = (0.2, 0.6)    # share of the input area also seen by the reference (§5.5)
-    mask_rate: float = 0.6                             # share of SR-RAW/FFHQ inputs damaged by a mask (§5.5)
-    val_fraction: float = 0.1                          # share of SR-RAW scenes held out for validation (by scene)
-    train_crops_per_pair: int = 1                      # random crops per SR-RAW pair in one training epoch
-    val_crops_per_pair: int = 1                        # fixed crops per held-out SR-RAW pair
-    test_size: int|None = None                         # cap on FFHQ/CUFED5 test images (thesis: 350 FFHQ); None = all
-    seed: int = 42                                     # fixes splits, test sets, and every epoch's crops and masks
-    ffhq_zoom: float = 1.4                             # FFHQ input = central 1/zoom of the reference, enlarged by zoom (§5.3)
-    ffhq_nooverlap_frame: int|None = None              # side of the face frame of ffhq_partial and ffhq_nooverlap; None = 2 * crop_size
-    ref_sr_mode: Literal['same_as_input', 'down_up'] = 'same_as_input'  # Ref_sr degraded like LR_sr, or TTSR's 1/4-and-back
-    cufed_train_size: int = 160                        # CUFED training patch side; Ref is zero-padded to it
-    cufed_ref_level: int = 1                           # CUFED5 reference similarity level 1 (most similar) .. 5
-    cufed5_crop: Literal['full', 'fork_max320'] = 'full'  # CUFED5 HR: whole image (reference TTSR) or <= 320x320 (thesis fork)
-    cufed_augment: bool = True                         # independent flips / rot90 for the input and the Ref group
-    cufed_mask_rate: float = 0.0                       # share of CUFED/CUFED5 inputs masked (0: TTSR as published)
-    check_files: bool = True                           # vet every image header when a dataset is built
-    second_camera: float = 0.0                         # share of training references degraded as a second camera's (ttsr.data.camera; photos only)
-    camera_input: float = 0.0                          # share of training inputs given a real wide photo's noise and JPEG (photos only)
-
-    def __post_init__(self):
-        lo, hi = self.overlap_range
-        checks = [(self.scale >= 1, 'scale must be >= 1'),
-                  (self.crop_size > 0 and self.crop_size % self.scale == 0, f'crop_size must be a positive multiple of scale={self.scale}'),
-                  (0 <= lo <= hi <= 1, 'overlap_range must satisfy 0 <= low <= high <= 1'),
-                  (0 <= self.mask_rate <= 1 and 0 <= self.cufed_mask_rate <= 1, 'mask rates must be in [0, 1]'),
-                  (0 <= self.second_camera <= 1 and 0 <= self.camera_input <= 1, 'second_camera and camera_input must be in [0, 1]'),
-                  (0 < self.val_fraction < 1, 'val_fraction must be in (0, 1)'),
-                  (self.train_crops_per_pair >= 1 and self.val_crops_per_pair >= 1, 'crops per pair must be >= 1'),
-                  (self.test_size is None or self.test_size >= 1, 'test_size must be >= 1 or null'),
-                  (self.ffhq_zoom >= 1, 'ffhq_zoom must be >= 1'),
-                  (1 <= self.cufed_ref_level <= 5, 'cufed_ref_level must be 1..5'),
-                  (self.cufed_train_size % self.scale == 0, f'cufed_train_size must be a multiple of scale={self.scale}')]
-        for ok, msg in checks:
-            if not ok: raise ValueError(f"DataConfig: {msg} (got {self})")
-
-# %% ../../nbs/05_data.datasets.ipynb #21b8cb79
-class _SeededDataset(Dataset):
-    "Base: items are pure functions of (seed, kind/split, epoch, index)."
-    def __init__(self, cfg:DataConfig, kind:str, split:str, mask_rate:float):
-        self.cfg, self.kind, self.split, self.mask_rate = cfg, kind, split, mask_rate
-        self.train = split == 'train'
-        self.epoch = 0
-        self._stream = zlib.crc32(f'{kind}/{split}'.encode())
-        self.masks = MaskSource(cfg.qdimd_root, 'train' if self.train else 'test', cfg.qdimd_hole) if mask_rate > 0 else None
-        self._fixed_masked = None
-
-    def set_epoch(self, epoch:int):
-        "Select the epoch whose random crops/masks training items use (no effect on fixed val/test sets)."
-        if not isinstance(epoch, int) or epoch < 0: raise ValueError(f"epoch must be an int >= 0, got {epoch!r}")
-        self.epoch = epoch
-
-    def rng(self, index:int) -> np.random.Generator:
-        "The generator of item `index` in the current epoch."
-        return np.random.default_rng([self.cfg.seed, self._stream, self.epoch if self.train else 0, index])
-
-    def is_masked(self, index:int, rng:np.random.Generator) -> bool:
-        "Training: a coin with probability mask_rate; fixed sets: exactly round(mask_rate * len) seeded items."
-        if self.mask_rate <= 0: return False
-        if self.train: return bool(rng.random() < self.mask_rate)
-        if self._fixed_masked is None:
-            order = np.random.default_rng([self.cfg.seed, self._stream, 2**31 - 1]).permutation(len(self))
-            self._fixed_masked = set(order[:round(self.mask_rate * len(self))].tolist())
-        return index in self._fixed_masked
-
-    def finish(self, images:dict, name:str, masked:bool, rng:np.random.Generator) -> dict:
-        "Draw the mask (if any) and assemble the sample dict."
-        H, W = images['hr'].shape[:2]
-        mask = None
-        if masked:
-            side = max(H, W)
-            mask = self.masks(rng, side)[:H, :W]
-        return assemble_sample(images['hr'], images['lr'], images['lr_sr'], images['ref'], images['ref_sr'], name,
-                               mask=mask, overlap=images.get('overlap'), zero_to_one=self.mask_rate > 0, scale=self.cfg.scale)
-
-    def __repr__(self): return f"{type(self).__name__}({self.kind}/{self.split}, {len(self)} items, epoch {self.epoch})"
+__all__ = ['FFHQ_PROTOCOLS', 'SRRAWPair', 'read_srraw_manifest', 'split_scenes', 'SRRAWPairs', 'ffhq_files', 'FFHQPairs',
+           'make_dataset']
 
 # %% ../../nbs/05_data.datasets.ipynb #e2035334
 @dataclass(frozen=True)
@@ -184,32 +97,22 @@ class SRRAWPairs(_SeededDataset):
         return self.finish(images, name, masked, rng)
 
 # %% ../../nbs/05_data.datasets.ipynb #d0f48d5b
-_IMAGE_EXTS = ('.png', '.jpg', '.jpeg')
-
-def _image_files(folder:Path, what:str, recursive:bool=False) -> list[Path]:
-    if not folder.is_dir(): raise FileNotFoundError(f"{folder}: {what} folder not found")
-    files = sorted(p for p in (folder.rglob('*') if recursive else folder.iterdir()) if p.suffix.lower() in _IMAGE_EXTS)
-    if not files: raise FileNotFoundError(f"{folder}: no {what} images (.png/.jpg) found")
-    return files
-
-def _subset(files:list, size:int|None, seed:int, what:str) -> list:
-    "A seeded subset of `size` items (all when size is None or larger), kept in name order."
-    if size is None or size >= len(files): return list(files)
-    keep = np.random.default_rng([seed, zlib.crc32(what.encode())]).choice(len(files), size, replace=False)
-    return [files[i] for i in sorted(keep)]
-
 def ffhq_files(root:str|Path) -> list[Path]:
     "The face images of an FFHQ download (`<root>/images1024x1024/**.png`), else every image below `root`."
     root = Path(root)
     images = root/'images1024x1024'
     return _image_files(images if images.is_dir() else root, 'FFHQ', recursive=True)
 
+def _ffhq_frame(data:DataConfig) -> int:
+    "Side of the face frame `ffhq_partial` and `ffhq_nooverlap` cut their crops from."
+    return data.ffhq_nooverlap_frame or 2 * data.crop_size
+
 class FFHQPairs(_SeededDataset):
     "Fixed FFHQ test pairs: §5.3 (`ffhq`), §5.5 partial overlap (`ffhq_partial`) or none (`ffhq_nooverlap`)."
     def __init__(self, cfg:DataConfig, kind:str, split:str):
         super().__init__(cfg, kind, split, cfg.mask_rate)
         self.files = _subset(ffhq_files(cfg.ffhq_root), cfg.test_size, cfg.seed, 'ffhq')
-        self.frame = cfg.ffhq_nooverlap_frame or 2*cfg.crop_size
+        self.frame = _ffhq_frame(cfg)
         need = int(np.ceil(cfg.ffhq_zoom * cfg.crop_size)) if kind == 'ffhq' else self.frame
         if cfg.check_files:
             for f in self.files:
@@ -237,27 +140,34 @@ class FFHQPairs(_SeededDataset):
         return self.finish(images, path.stem, masked, rng)
 
 # %% ../../nbs/05_data.datasets.ipynb #a89542e9
-KINDS = ('srraw', 'ffhq', 'ffhq_partial', 'ffhq_nooverlap', 'cufed', 'cufed5', 'photos')
-SPLITS = ('train', 'val', 'test')
+@register_dataset('srraw', SPLITS)
+def _srraw(cfg:DataConfig, kind:str, split:str) -> SRRAWPairs:
+    "SR-RAW pairs of the prepared cache: the training scenes, or the held-out ones for 'val' and 'test'."
+    pairs = read_srraw_manifest(cfg.prepared_root)
+    train, val = split_scenes([p.scene for p in pairs], cfg.val_fraction, cfg.seed)
+    keep = train if split == 'train' else val
+    return SRRAWPairs(cfg, split, [p for p in pairs if p.scene in keep])
+
+FFHQ_PROTOCOLS = {   # kind -> its test protocol in one sentence, from the data settings
+    'ffhq': lambda data: f"FFHQ as in thesis §5.3: the reference is the whole face, the input its centre zoomed "
+                         f"{data.ffhq_zoom:g}x (crop {data.crop_size} px); the input lies inside the reference, so nothing is scored outside it",
+    'ffhq_partial': lambda data: f"FFHQ as in thesis §5.5: input and reference are {data.crop_size} px crops of a {_ffhq_frame(data)} px "
+                                 f"face frame (the input degraded by a {data.ffhq_zoom:g}x zoom) overlapping "
+                                 "{}-{} %, scored inside and outside the reference".format(*overlap_percent(data)),
+    'ffhq_nooverlap': lambda data: f"FFHQ, Exp 5: input and reference are {data.crop_size} px crops of a {_ffhq_frame(data)} px face "
+                                   "frame that share no pixel",
+}
+for _kind, _text in FFHQ_PROTOCOLS.items():
+    register_dataset(_kind, describe=lambda data, text=_text: text(data) + masked_note(data))(FFHQPairs)
 
 def make_dataset(cfg:DataConfig, # data configuration
-                 kind:str, # one of KINDS
+                 kind:str, # a key of `ttsr.data.base.DATASETS`
                  split:str, # 'train' | 'val' | 'test'
                 ) -> Dataset:
     "The dataset of `kind` and `split`; items are sample dicts (see the team contract)."
-    if kind not in KINDS: raise ValueError(f"make_dataset: kind must be one of {KINDS}, got {kind!r}")
+    if kind not in DATASETS: raise ValueError(f"make_dataset: kind must be one of {tuple(DATASETS)}, got {kind!r}")
     if split not in SPLITS: raise ValueError(f"make_dataset: split must be one of {SPLITS}, got {split!r}")
-    if kind == 'srraw':
-        pairs = read_srraw_manifest(cfg.prepared_root)
-        train, val = split_scenes([p.scene for p in pairs], cfg.val_fraction, cfg.seed)
-        keep = train if split == 'train' else val
-        return SRRAWPairs(cfg, split, [p for p in pairs if p.scene in keep])
-    if kind == 'photos':                         # offline natural photos (pre-training); imported here: it builds on this module
-        from ttsr.data.photos import PhotoPairs
-        return PhotoPairs(cfg, split)
-    if split == 'train' and kind != 'cufed':
-        raise ValueError(f"make_dataset: {kind!r} is a test set (thesis §5.5: train on 'srraw' or 'cufed'); use split 'val' or 'test'")
-    if kind.startswith('ffhq'): return FFHQPairs(cfg, kind, split)
-    from ttsr.data.cufed import CUFEDTrain, CUFED5   # its module builds on this one
-    if kind == 'cufed' and split == 'train': return CUFEDTrain(cfg)
-    return CUFED5(cfg, kind, split)
+    spec = DATASETS[kind]
+    if split not in spec.splits:
+        raise ValueError(f"make_dataset: {kind!r} is a test set (train on one of {kinds_with('train')}); use split 'val' or 'test'")
+    return spec.build(cfg, kind, split)

@@ -7,31 +7,35 @@ from __future__ import annotations
 import json, math, os
 from pathlib import Path
 from typing import Sequence
+import importlib.util
 import numpy as np
 import cv2
+import skimage.data
+from PIL import Image
 from ..io import write_text
 from .raw import write_dng
 from .align import compose_warps, warp_image
 
 # %% auto #0
 __all__ = ['DEMO_SCENE_IMAGES', 'RESERVED_TEST_IMAGES', 'DEMO_FOCAL_LENGTHS', 'load_demo_image', 'sensor_to_world',
-           'true_pair_warp', 'render_frame', 'mosaic_rggb', 'build_demo_srraw', 'build_demo_data']
+           'true_pair_warp', 'render_frame', 'mosaic_rggb', 'build_demo_srraw']
 
 # %% ../../nbs/06_data.demo.ipynb #0f2fcee9
 DEMO_SCENE_IMAGES = ('chelsea', 'coffee', 'rocket', 'hubble_deep_field', 'retina', 'immunohistochemistry',
                      'china', 'flower', 'motorcycle-left')  # training-only photos; never use them for a test set
-RESERVED_TEST_IMAGES = ('astronaut', 'grace_hopper')          # portraits kept for the FFHQ-like test set
+RESERVED_TEST_IMAGES = ('astronaut', 'grace_hopper')          # portraits kept for the demo test sets (FFHQ, CUFED5): never trained on
 DEMO_FOCAL_LENGTHS = (24.0, 35.0, 50.0, 70.0)                 # mm; consecutive ratios about 1.4 as in SR-RAW
+_PACKAGE_FILES = {'china': ('sklearn', 'datasets/images/china.jpg'), 'flower': ('sklearn', 'datasets/images/flower.jpg'),
+                  'grace_hopper': ('matplotlib', 'mpl-data/sample_data/grace_hopper.jpg')}   # sample photos kept as files
+
+def _package_file(package:str, relative:str) -> Path:
+    "File `relative` inside the installed `package`, found without importing it (scikit-learn's import takes seconds)."
+    return Path(importlib.util.find_spec(package).origin).parent/relative
 
 def load_demo_image(name:str) -> np.ndarray:
     "[H,W,3] uint8 RGB sample photo `name` shipped with scikit-image, scikit-learn or matplotlib."
-    import skimage.data
-    if name in ('china', 'flower'):
-        from sklearn.datasets import load_sample_image
-        return load_sample_image(f'{name}.jpg')
-    if name == 'grace_hopper':
-        import matplotlib.cbook, matplotlib.image
-        return np.asarray(matplotlib.image.imread(matplotlib.cbook.get_sample_data('grace_hopper.jpg')))
+    if name in _PACKAGE_FILES:
+        with Image.open(_package_file(*_PACKAGE_FILES[name])) as im: return np.asarray(im)
     if name == 'motorcycle-left': return skimage.data.stereo_motorcycle()[0]
     loader = getattr(skimage.data, name, None)
     if loader is None: raise ValueError(f"load_demo_image: unknown sample image {name!r}")
@@ -128,16 +132,3 @@ def build_demo_srraw(root,                                  # output folder (e.g
     path = root/'ground_truth.json'
     write_text(path, json.dumps(truth, indent=1))
     return path
-
-# %% ../../nbs/06_data.demo.ipynb #0da1e41b
-def build_demo_data(root='data/demo',          # demo data folder
-                    seed:int=0) -> dict:       # {'srraw': ground-truth json path, 'pairs': result or None}
-    "Build all embedded demo data (mini SR-RAW DNGs, plus mini FFHQ/CUFED when `ttsr.data.demo_pairs` exists)."
-    root = Path(root)
-    out = {'srraw': build_demo_srraw(root/'srraw', seed=seed), 'pairs': None}
-    try: from ttsr.data.demo_pairs import build_demo_pairs
-    except ImportError as e:
-        print(f"build_demo_data: mini FFHQ/CUFED skipped ({e})")
-        return out
-    out['pairs'] = build_demo_pairs(root)
-    return out

@@ -7,22 +7,22 @@ from __future__ import annotations
 import hashlib, shutil
 from pathlib import Path
 import numpy as np
+import skimage.data
 from PIL import Image
-from .demo import DEMO_SCENE_IMAGES, RESERVED_TEST_IMAGES, load_demo_image
+from ..io import write_image, write_text
+from .demo import DEMO_SCENE_IMAGES, RESERVED_TEST_IMAGES, load_demo_image, build_demo_srraw
 from .masks import stroke_mask
 from .pairs import resize_bicubic
 
 # %% auto #0
-__all__ = ['TEST_SOURCES', 'CUFED_TRAIN_SOURCES', 'demo_photo', 'write_demo_ffhq', 'write_demo_cufed_train', 'write_demo_cufed5',
-           'write_demo_qdimd', 'build_demo_pairs']
+__all__ = ['CUFED_TRAIN_SOURCES', 'demo_photo', 'write_demo_ffhq', 'write_demo_cufed_train', 'write_demo_cufed5',
+           'write_demo_qdimd', 'build_demo_pairs', 'build_demo_data']
 
 # %% ../../nbs/07_data.demo_pairs.ipynb #e5d2a365
-TEST_SOURCES = ('astronaut', 'grace_hopper')                                    # FFHQ and CUFED5 demo test sets only
 CUFED_TRAIN_SOURCES = ('motorcycle-right', 'brick', 'grass', 'gravel', 'camera')  # CUFED demo training pairs only
 
 def demo_photo(name:str) -> np.ndarray:
     "[H,W,3] uint8 photo `name`; grey scikit-image photos are repeated into 3 channels."
-    import skimage.data
     if name == 'motorcycle-right': return np.ascontiguousarray(skimage.data.stereo_motorcycle()[1])
     if name in ('brick', 'grass', 'gravel', 'camera'):
         grey = getattr(skimage.data, name)()
@@ -32,20 +32,15 @@ def demo_photo(name:str) -> np.ndarray:
 def _check_sources():
     "Test photos are disjoint from every training photo (SR-RAW demo scenes and CUFED demo pairs)."
     train = set(CUFED_TRAIN_SOURCES) | set(DEMO_SCENE_IMAGES)
-    assert not set(TEST_SOURCES) & train, f"test photos used for training: {set(TEST_SOURCES) & train}"
-    assert set(TEST_SOURCES) <= set(RESERVED_TEST_IMAGES), "test photos must be the ones ttsr.data.demo reserves"
+    assert not set(RESERVED_TEST_IMAGES) & train, f"test photos used for training: {set(RESERVED_TEST_IMAGES) & train}"
     assert not set(CUFED_TRAIN_SOURCES) & set(DEMO_SCENE_IMAGES), "CUFED demo photos overlap the SR-RAW demo scenes"
 
 # %% ../../nbs/07_data.demo_pairs.ipynb #fa453a02
-def _save(img:np.ndarray, path:Path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(np.ascontiguousarray(img)).save(path)
-
 def write_demo_ffhq(folder:Path) -> int:
     "Four 512x512 portraits named like FFHQ (00000.png ...)."
     astro, hopper = demo_photo('astronaut'), demo_photo('grace_hopper')   # 512x512, 600x512
     faces = [astro, hopper[:512], hopper[-512:], astro[:, ::-1]]
-    for k, face in enumerate(faces): _save(face, folder/f'{k:05d}.png')
+    for k, face in enumerate(faces): write_image(folder/f'{k:05d}.png', face)
     return len(faces)
 
 # %% ../../nbs/07_data.demo_pairs.ipynb #f4e331cd
@@ -62,8 +57,8 @@ def write_demo_cufed_train(folder:Path, seed:int=0) -> int:
             ry = int(np.clip(y + rng.integers(-80, 81), 0, H - h)); rx = int(np.clip(x + rng.integers(-80, 81), 0, W - w))
             f = rng.uniform(0.8, 1.0)
             ref = resize_bicubic(np.ascontiguousarray(photo[ry:ry+h, rx:rx+w]), (round(w*f), round(h*f)))
-            _save(photo[y:y+160, x:x+160], folder/'input'/f'{k:05d}.png')
-            _save(ref, folder/'ref'/f'{k:05d}.png')
+            write_image(folder/'input'/f'{k:05d}.png', photo[y:y+160, x:x+160])
+            write_image(folder/'ref'/f'{k:05d}.png', ref)
             k += 1
     return 2*k
 
@@ -83,8 +78,8 @@ def write_demo_cufed5(folder:Path, seed:int=0) -> int:
                 region(img, (y + h + 40) % (H - h), (x + w + 40) % (W - w), h, w),
                 resize_bicubic(region(img[:, ::-1], y, x, 2*h, 2*w), (w, h)),
                 region(other, int(rng.integers(0, other.shape[0] - h)), int(rng.integers(0, other.shape[1] - w)), h, w)]
-        _save(region(img, y, x, h, w), folder/f'{k:03d}_0.png')
-        for lvl, ref in enumerate(refs, 1): _save(ref, folder/f'{k:03d}_{lvl}.png')
+        write_image(folder/f'{k:03d}_0.png', region(img, y, x, h, w))
+        for lvl, ref in enumerate(refs, 1): write_image(folder/f'{k:03d}_{lvl}.png', ref)
     return 6*len(photos)
 
 # %% ../../nbs/07_data.demo_pairs.ipynb #38b55ae7
@@ -93,7 +88,7 @@ def write_demo_qdimd(folder:Path, n_train:int=24, n_test:int=8, seed:int=0) -> i
     for split, n in (('train', n_train), ('test', n_test)):
         for k in range(n):
             hole = stroke_mask(np.random.default_rng([seed, len(split), k]), 512)
-            _save(np.where(hole, 0, 255).astype(np.uint8), folder/split/f'{k:05d}_{split}.png')
+            write_image(folder/split/f'{k:05d}_{split}.png', np.where(hole, 0, 255).astype(np.uint8))
     return n_train + n_test
 
 # %% ../../nbs/07_data.demo_pairs.ipynb #11d82f0f
@@ -106,7 +101,7 @@ def _fresh(folder:Path) -> Path:
             raise FileExistsError(f"{folder}: exists and was not written by build_demo_pairs; not overwriting it")
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    (folder/_MARKER).write_text('written by ttsr.data.demo_pairs.build_demo_pairs; safe to delete\n')
+    write_text(folder/_MARKER, 'written by ttsr.data.demo_pairs.build_demo_pairs; safe to delete\n')
     return folder
 
 def build_demo_pairs(root:str|Path='data/demo', # demo data folder
@@ -119,3 +114,10 @@ def build_demo_pairs(root:str|Path='data/demo', # demo data folder
     counts = {'ffhq': write_demo_ffhq(ffhq), 'cufed_train': write_demo_cufed_train(cufed/'train', seed),
               'cufed5': write_demo_cufed5(cufed/'test'/'CUFED5', seed), 'qd_imd': write_demo_qdimd(qd, seed=seed)}
     return {**counts, 'ffhq_root': str(ffhq), 'cufed_root': str(cufed), 'qdimd_root': str(qd)}
+
+# %% ../../nbs/07_data.demo_pairs.ipynb #7fb3fbf1
+def build_demo_data(root='data/demo',          # demo data folder
+                    seed:int=0) -> dict:       # {'srraw': ground-truth json path, 'pairs': `build_demo_pairs` result}
+    "Build all embedded demo data: the mini SR-RAW DNGs and the mini FFHQ, CUFED and QD-IMD datasets."
+    root = Path(root)
+    return {'srraw': build_demo_srraw(root/'srraw', seed=seed), 'pairs': build_demo_pairs(root)}

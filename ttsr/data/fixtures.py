@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Sequence
 import numpy as np
 from PIL import Image
-from .demo import DEMO_SCENE_IMAGES, build_demo_srraw
-from .demo_pairs import TEST_SOURCES, demo_photo, write_demo_cufed_train
+from ..io import write_image, write_text
+from .demo import DEMO_SCENE_IMAGES, RESERVED_TEST_IMAGES, build_demo_srraw
+from .demo_pairs import demo_photo, write_demo_cufed_train
 from .masks import stroke_mask
 from .pairs import resize_bicubic
 from .raw import decode_raw, read_focal_length
@@ -22,17 +23,12 @@ __all__ = ['SRRAW_FOCAL_LENGTHS', 'FFHQ_IMAGES', 'FFHQ_FIXTURE_INDICES', 'write_
 # %% ../../nbs/09_data.fixtures.ipynb #a663ba8f
 SRRAW_FOCAL_LENGTHS = (240.0, 150.0, 100.0, 70.0, 50.0, 35.0, 24.0)   # mm of frames 00001 .. 00007
 
-def _save(img:np.ndarray, path:Path, **kw) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(np.ascontiguousarray(img)).save(path, **kw)
-    return path
-
 def _camera_jpg(raw_path:Path, jpg_path:Path, focal_length:float) -> Path:
     "The camera JPEG beside a raw frame: its decode, with the focal length in the EXIF (as zoom-learn-zoom reads it)."
     exif = Image.Exif()
     exif[0x0110] = 'ttsr-fixture-camera'                 # Model
     exif[0x920A] = float(focal_length)                   # FocalLength (mm)
-    return _save(decode_raw(raw_path, demosaic='LINEAR'), jpg_path, quality=90, exif=exif.tobytes())
+    return write_image(jpg_path, decode_raw(raw_path, demosaic='LINEAR'), quality=90, exif=exif.tobytes())
 
 # %% ../../nbs/09_data.fixtures.ipynb #f245884d
 def write_srraw(root,                                       # SR-RAW root: gets train/ and test/
@@ -73,25 +69,25 @@ def ffhq_path(index:int) -> str:
 def write_ffhq(root, indices:Sequence[int]=FFHQ_FIXTURE_INDICES, size:int=1024) -> list[Path]:
     "Write a miniature FFHQ download: `<root>/images1024x1024/<NN000>/<NNNNN>.png`, licences and the metadata JSON."
     root = Path(root)
-    faces = [demo_photo(n) for n in TEST_SOURCES]
+    faces = [demo_photo(n) for n in RESERVED_TEST_IMAGES]
     meta, written = {}, []
     for k, idx in enumerate(indices):
         face = faces[k % len(faces)]
         s = min(face.shape[:2]) - 8 * (k // len(faces))          # a slightly different crop for every repeat
         face = face[:s, :s] if (k // len(faces)) % 2 == 0 else face[-s:, -s:, :][:, ::-1]
-        written.append(_save(resize_bicubic(np.ascontiguousarray(face), (size, size)), root/ffhq_path(idx)))
+        written.append(write_image(root/ffhq_path(idx), resize_bicubic(np.ascontiguousarray(face), (size, size))))
         meta[str(idx)] = {'category': 'training' if idx < 60000 else 'validation',
                           'image': {'file_path': ffhq_path(idx), 'pixel_size': [size, size]}}
     for lic in (root/'LICENSE.txt', root/FFHQ_IMAGES/'LICENSE.txt'):
-        lic.write_text('Miniature FFHQ fixture written by ttsr.data.fixtures from sample photos; not FFHQ data.\n')
-    (root/'ffhq-dataset-v2.json').write_text(json.dumps(meta, indent=1))
+        write_text(lic, 'Miniature FFHQ fixture written by ttsr.data.fixtures from sample photos; not FFHQ data.\n')
+    write_text(root/'ffhq-dataset-v2.json', json.dumps(meta, indent=1))
     return written
 
 # %% ../../nbs/09_data.fixtures.ipynb #60b98d1a
 def write_cufed5(folder, n_groups:int=4, hr_size:tuple[int, int]=(332, 500), seed:int=0) -> list[Path]:
     "CUFED5-style groups `<NNN>_0.png` (HR, `hr_size` (H, W) or its transpose) and `<NNN>_1..5.png` (references)."
     folder, rng = Path(folder), np.random.default_rng([seed, 5])
-    photos = [demo_photo(n) for n in TEST_SOURCES]
+    photos = [demo_photo(n) for n in RESERVED_TEST_IMAGES]
     hrs = []
     for g in range(n_groups):
         img, other = photos[g % 2], photos[(g + 1) % 2]
@@ -99,13 +95,13 @@ def write_cufed5(folder, n_groups:int=4, hr_size:tuple[int, int]=(332, 500), see
         h, w = hr_size if g % 2 == 0 else hr_size[::-1]
         big = resize_bicubic(img, (int(w * 1.6), int(h * 1.6)))            # the scene, larger than the HR view
         y, x = int(rng.integers(0, big.shape[0] - h)), int(rng.integers(0, big.shape[1] - w))
-        hrs.append(_save(big[y:y+h, x:x+w], folder/f'{g:03d}_0.png'))
+        hrs.append(write_image(folder/f'{g:03d}_0.png', big[y:y+h, x:x+w]))
         for lvl in range(1, 6):                                            # drifting further from the HR view
             if lvl == 5: ref = resize_bicubic(other, (w - 4 * g, h))
             else:
                 dy, dx = (int(v) for v in rng.integers(0, 1 + lvl * (big.shape[0] - h) // 4, 2))
                 ref = big[min(dy, big.shape[0] - h):][:h, min(dx, big.shape[1] - w):][:, :w]
-            _save(ref, folder/f'{g:03d}_{lvl}.png')
+            write_image(folder/f'{g:03d}_{lvl}.png', ref)
     return hrs
 
 def write_cufed(root, n_test_groups:int=4, cufed5_hr_size:tuple[int, int]=(332, 500), seed:int=0) -> dict:
@@ -119,8 +115,8 @@ def write_qdimd(root, n_train:int=8, n_test:int=4, size:int=512, seed:int=0) -> 
     "Write a miniature QD-IMD: `<root>/{train,test}/<NNNNN>_<split>.png`, 1-bit, black = hole."
     root, out = Path(root), {}
     for split, n in (('train', n_train), ('test', n_test)):
-        out[split] = [_save(~stroke_mask(np.random.default_rng([seed, len(split), k]), size),
-                            root/split/f'{k:05d}_{split}.png') for k in range(n)]
+        out[split] = [write_image(root/split/f'{k:05d}_{split}.png',
+                                  ~stroke_mask(np.random.default_rng([seed, len(split), k]), size)) for k in range(n)]
     return out
 
 # %% ../../nbs/09_data.fixtures.ipynb #8b20f4f6

@@ -9,11 +9,10 @@ from importlib.resources import files
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
-from PIL import Image
-from .demo import load_demo_image
-from .demo_pairs import TEST_SOURCES
+from ..io import write_image
+from .demo import RESERVED_TEST_IMAGES, load_demo_image
 from .pairs import read_rgb, resize_bicubic, down_up, Rect, sample_overlapping_rects, overlap_map
-from .datasets import DataConfig, _SeededDataset
+from .base import DataConfig, SPLITS, register_dataset, overlap_percent, masked_note, flip_rot, _SeededDataset
 from .camera import second_camera, camera_input
 
 # %% auto #0
@@ -110,7 +109,7 @@ def write_held_out_copies(folder:str|Path|None=None) -> list[Path]:
     missing = [PHOTOS[n].path for n in held_out_debian() if not Path(PHOTOS[n].path).is_file()]
     if missing: raise FileNotFoundError(f"{missing[0]}: needed to write the held-out copies; install {debian_packages(held_out_debian())}")
     out = [folder/f'{n}.png' for n in held_out_debian()]
-    for n, f in zip(held_out_debian(), out): Image.fromarray(load_photo(n)).save(f, optimize=True)   # lossless
+    for n, f in zip(held_out_debian(), out): write_image(f, load_photo(n), optimize=True)   # lossless
     return out
 
 # %% ../../nbs/07a_data.photos.ipynb #fe37cdc5
@@ -125,11 +124,11 @@ def check_held_out(train=TRAIN_PHOTOS, # photos used for training
                   ):
     "Raise unless no held-out photo nor FFHQ-style demo test face is a training photo, by name and by pixels."
     load = load or (lambda n: load_photo(n) if n in PHOTOS else load_demo_image(n))
-    names = set(train) & (set(held_out) | set(TEST_SOURCES))
+    names = set(train) & (set(held_out) | set(RESERVED_TEST_IMAGES))
     if names: raise ValueError(f"held-out photos used for training: {sorted(names)}")
     if not pixels: return
     seen = {pixel_hash(load(n)): n for n in train}
-    for n in [*held_out, *TEST_SOURCES]:
+    for n in [*held_out, *RESERVED_TEST_IMAGES]:
         h = pixel_hash(load(n))
         if h in seen: raise ValueError(f"held-out photo {n!r} has the same pixels as training photo {seen[h]!r}")
 
@@ -155,10 +154,6 @@ def photo_pair(rng:np.random.Generator, # per-item generator
                 ref_sr=down_up(reference, scale), overlap=overlap_map(inp, ref))
 
 # %% ../../nbs/07a_data.photos.ipynb #30f59033
-def _flip_rot(img:np.ndarray, rng:np.random.Generator) -> np.ndarray:
-    if rng.random() < 0.5: img = img[:, ::-1]
-    return np.ascontiguousarray(np.rot90(img, int(rng.integers(4))))
-
 @functools.cache
 def _held_out_image(name:str) -> np.ndarray:
     "A held-out photo or demo test face, decoded once per process (the training photos are checked against it)."
@@ -205,8 +200,20 @@ class PhotoPairs(_SeededDataset):
         k = index // self.crops
         rng = self.rng(index)
         masked = self.is_masked(index, rng)
-        photo = _flip_rot(self.photo(k), rng) if self.train else self.photo(k)
+        photo = flip_rot([self.photo(k)], rng, up_down=False)[0] if self.train else self.photo(k)
         images = photo_pair(rng, photo, self.cfg.crop_size, self.cfg.overlap_range, self.grid, self.cfg.scale)
         if self.train: images = self.real_cameras(images, rng)
         name = f"{self.names[k]}_e{self.epoch}_c{index % self.crops}" if self.train else f"{self.names[k]}_c{index % self.crops}"
         return self.finish(images, name, masked, rng)
+
+def _photos_protocol(data:DataConfig) -> str:
+    "The photo test set's protocol in one sentence."
+    lo, hi = overlap_percent(data)
+    return (f"held-out natural photos ({', '.join(TEST_PHOTOS)}): input and reference are {data.crop_size} px crops "
+            f"overlapping {lo}-{hi} %, the reference offset on the {REF_GRID}-px search grid, scored inside and outside "
+            "the reference" + masked_note(data))
+
+@register_dataset('photos', SPLITS, describe=_photos_protocol)
+def _photos(cfg:DataConfig, kind:str, split:str) -> PhotoPairs:
+    "The offline photo pairs: training photos for 'train', the held-out ones for 'val' and 'test'."
+    return PhotoPairs(cfg, split)

@@ -12,7 +12,7 @@ import numpy as np
 import cv2
 from ..io import atomic_write_with, write_text
 from tqdm.auto import tqdm
-from .raw import RAW_SUFFIXES, RawFileError, decode_raw, read_focal_length
+from .raw import SRRAW_SUFFIXES, RawFileError, decode_raw, read_focal_length
 from .align import AlignmentError, align_pair, undistort
 
 # %% auto #0
@@ -43,7 +43,7 @@ def discover_scene(folder,                         # one scene folder
     folder = Path(folder)
     scene = Scene(name or folder.name)
     def problem(file, reason): scene.problems.append(dict(scene=scene.name, file=file, reason=reason))
-    raws = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in RAW_SUFFIXES)
+    raws = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SRRAW_SUFFIXES)
     for p in raws:
         try: scene.frames.append(Frame(p, read_focal_length(p), _frame_number(p)))
         except (RawFileError, FileNotFoundError) as e: problem(p.name, str(e))
@@ -59,11 +59,11 @@ def discover_scene(folder,                         # one scene folder
             problem(f.path.name, f'same focal length ({f.focal_length:g} mm) as {kept[-1].path.name}')
         else: kept.append(f)
     scene.frames = kept
-    if not raws: problem('', f'no raw files ({", ".join(RAW_SUFFIXES)}) in the scene folder')
+    if not raws: problem('', f'no raw files ({", ".join(SRRAW_SUFFIXES)}) in the scene folder')
     return scene
 
 def _has_raws(folder:Path) -> bool:
-    return any(p.is_file() and p.suffix.lower() in RAW_SUFFIXES for p in folder.iterdir())
+    return any(p.is_file() and p.suffix.lower() in SRRAW_SUFFIXES for p in folder.iterdir())
 
 def discover_scenes(root,                           # SR-RAW root
                     expected_frames:int|None=None,  # see `discover_scene`

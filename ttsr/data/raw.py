@@ -11,14 +11,19 @@ from typing import Literal, NamedTuple
 import numpy as np
 import rawpy
 import tifffile
+import exifread
 from ..io import atomic_write_with
 
 # %% auto #0
-__all__ = ['RAW_SUFFIXES', 'CFA_PATTERNS', 'XYZ_TO_SRGB', 'RawFileError', 'write_dng', 'RawMosaic', 'read_mosaic',
-           'read_focal_length', 'decode_raw']
+__all__ = ['LIBRAW_SUFFIXES', 'SRRAW_SUFFIXES', 'CFA_PATTERNS', 'XYZ_TO_SRGB', 'RawFileError', 'write_dng', 'RawMosaic',
+           'read_mosaic', 'read_focal_length', 'decode_raw']
 
 # %% ../../nbs/01_data.raw.ipynb #5b4a475e
-RAW_SUFFIXES = ('.arw', '.dng')  # raw formats the project reads (SR-RAW's Sony ARW, and DNG for the demo)
+# camera raw formats LibRaw (through rawpy) decodes: `ttsr.photo` reads a file with one of these suffixes as a raw
+LIBRAW_SUFFIXES = ('.dng', '.arw', '.srf', '.sr2', '.cr2', '.cr3', '.crw', '.nef', '.nrw', '.raf', '.orf', '.rw2',
+                   '.pef', '.srw', '.3fr', '.iiq', '.erf', '.kdc', '.mos', '.mrw', '.x3f', '.rwl', '.raw')
+# the raw frames SR-RAW preparation scans a scene folder for: SR-RAW's Sony ARW, and DNG for the demo
+SRRAW_SUFFIXES = ('.arw', '.dng')
 
 class RawFileError(ValueError):
     "A file that exists but cannot be read as a camera raw file."
@@ -103,7 +108,6 @@ def read_mosaic(path) -> RawMosaic:
 # %% ../../nbs/01_data.raw.ipynb #0eb39cba
 def _exif_focal_length(path) -> float:
     "Focal length from the EXIF tags via exifread, 0.0 when absent."
-    import exifread
     with open(path, 'rb') as f: tags = exifread.process_file(f, details=False)
     for key in ('EXIF FocalLength', 'Image FocalLength'):
         if key in tags:
