@@ -258,6 +258,7 @@ def evaluate_experiment(exp, # ttsr.experiment.ExperimentConfig
     res = {'experiment': exp.name, 'description': exp.description, 'checkpoint': str(ck), 'test_set': exp.eval_test_set,
            'test_protocol': describe_test_set(exp.data, exp.eval_test_set),
            'model': to_dict(model.cfg),                 # every TTSRConfig field, as the checkpoint records it
+           'vgg_weights_loaded': model.vgg_weights_loaded,   # whether the LTE started from VGG19 (the differences' LTE row)
            **res}
     res['thesis_differences'] = thesis_differences(exp, res)     # printed by the reports beside the thesis's numbers
     write_json(out_dir/'metrics.json', res)
