@@ -9,7 +9,7 @@ from ttsr.checkpoint import load_model, DEFAULT_CHECKPOINT
 from ttsr.data.datasets import DataConfig
 from ttsr.data.photos import PhotoPairs, TEST_PHOTOS, TRAIN_PHOTOS
 from ttsr.evaluate import evaluate_model
-from ttsr.shipped import headline
+from ttsr.shipped import card_numbers
 
 
 def test_shipped_model_uses_the_reference():
@@ -18,6 +18,6 @@ def test_shipped_model_uses_the_reference():
     torch.set_num_threads(1)
     model = load_model(DEFAULT_CHECKPOINT)
     data = PhotoPairs(DataConfig(crop_size=96, mask_rate=0.0, val_crops_per_pair=4, seed=2024), 'test')
-    h = headline(evaluate_model(model, data, baselines=('no_sr',), protocols=('ttsr',), timing_samples=0))
+    h = card_numbers(evaluate_model(model, data, baselines=('no_sr',), protocols=('ttsr',), timing_samples=0))
     assert h['n_images'] == 16 and h['n_masked'] == 0
     assert h["inside_gain_db"] > h["outside_gain_db"] + 0.5, h   # issue 9: inside beats outside (0.5 dB above pair noise)

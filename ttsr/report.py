@@ -8,6 +8,10 @@ import json, os
 from dataclasses import dataclass
 from pathlib import Path
 import pandas as pd
+import papermill as pm, nbformat
+from nbconvert import HTMLExporter
+from nbconvert.preprocessors import TagRemovePreprocessor
+import ttsr
 from .config import load_yaml
 from .io import atomic_write_with, write_json, write_text
 from .experiment import ExperimentConfig, load_experiment, experiment_names
@@ -15,15 +19,15 @@ from .viz import read_live_metrics
 from .evaluate import REGIONS, paired_difference
 
 # %% auto #0
-__all__ = ['THESIS_NUMBERS', 'APPENDIX_C', 'CURVE_GROUPS', 'VAL_CURVES', 'REPORT_TEMPLATES', 'read_json', 'read_curves',
+__all__ = ['THESIS_NUMBERS', 'APPENDIX_C', 'CURVE_GROUPS', 'VAL_CURVES', 'REPORT_TEMPLATES', 'read_optional_json', 'read_curves',
            'Outputs', 'load_outputs', 'score', 'ci95', 'paired', 'fmt_ci', 'verdict', 'fmt_paired', 'per_image',
            'paired_across', 'fid', 'gain', 'published_gain', 'regions_present', 'metrics_table', 'reference_use',
-           'headline', 'summary_numbers', 'write_summary', 'curve_groups', 'html_exporter', 'write_html', 'render']
+           'summary_entry', 'summary_numbers', 'write_summary', 'curve_groups', 'html_exporter', 'write_html', 'render']
 
 # %% ../nbs/75_report.ipynb #f0db7ba4
 THESIS_NUMBERS = Path('nbs')/'reports'/'thesis_numbers.yaml'   # relative to the repository root
 
-def read_json(path:str|Path) -> dict|None:
+def read_optional_json(path:str|Path) -> dict|None:
     "The JSON object in `path`, or None when there is no such file (an experiment not run yet)."
     path = Path(path)
     return json.loads(path.read_text()) if path.is_file() else None
@@ -54,8 +58,8 @@ def load_outputs(root:str|Path='.', # the repository root
     params = load_yaml(root/'params.yaml')
     exps = {n: load_experiment(params, n) for n in names or experiment_names(params)}
     return Outputs(params, load_yaml(root/THESIS_NUMBERS), exps,
-                   {n: read_json(root/'results'/n/'metrics.json') for n in exps},
-                   {n: read_json(root/'runs'/e.run/'train_meta.json') for n, e in exps.items()},
+                   {n: read_optional_json(root/'results'/n/'metrics.json') for n in exps},
+                   {n: read_optional_json(root/'runs'/e.run/'train_meta.json') for n, e in exps.items()},
                    {n: read_curves(root/'runs'/e.run) for n, e in exps.items()})
 
 # %% ../nbs/75_report.ipynb #bb96fa71
@@ -134,15 +138,16 @@ def metrics_table(metrics:dict, region:str='full', protocol:str='ttsr') -> pd.Da
     return pd.DataFrame(rows).T
 
 # %% ../nbs/75_report.ipynb #8f9b0821
-def reference_use(metrics:dict|None) -> dict:
+def reference_use(metrics:dict|None, protocol:str='ttsr') -> dict:
     "On a partial-overlap test set: PSNR gain over No-SR inside and outside the reference's footprint, their difference, and hole pixels inside it minus OpenCV Telea (dB, ttsr protocol); {} otherwise."
     def d(a, b): return None if a is None or b is None else a - b
-    ins, out = (d(score(metrics, 'model', r), score(metrics, 'no_sr', r)) for r in ('inside_overlap', 'outside_overlap'))
+    ins, out = (d(score(metrics, 'model', r, protocol), score(metrics, 'no_sr', r, protocol)) for r in ('inside_overlap', 'outside_overlap'))
     if ins is None or out is None: return {}
     return {'inside_gain_db': ins, 'outside_gain_db': out, 'inside_minus_outside_db': ins - out,
-            'holes_inside_vs_telea_db': d(score(metrics, 'model', 'masked_inside_overlap'), score(metrics, 'telea', 'masked_inside_overlap'))}
+            'holes_inside_vs_telea_db': d(score(metrics, 'model', 'masked_inside_overlap', protocol),
+                                          score(metrics, 'telea', 'masked_inside_overlap', protocol))}
 
-def headline(metrics:dict, region:str='full') -> dict:
+def summary_entry(metrics:dict, region:str='full') -> dict:
     "The summary.json entry of one experiment: model and No-SR PSNR/SSIM on `region` (protocol ttsr), the gains, and `reference_use`."
     return {'region': region, 'psnr': score(metrics, 'model', region), 'ssim': score(metrics, 'model', region, metric='ssim'),
             'no_sr_psnr': score(metrics, 'no_sr', region), 'no_sr_ssim': score(metrics, 'no_sr', region, metric='ssim'),
@@ -155,7 +160,7 @@ def _gain_ci(d:dict) -> dict:
 def summary_numbers(out:Outputs) -> dict:
     "What the summary stage writes to results/summary.json."
     return {'profile': out.profile, 'protocol': 'ttsr',
-            'experiments': {n: headline(m, out.experiments[n].region) for n, m in out.results.items() if m is not None}}
+            'experiments': {n: summary_entry(m, out.experiments[n].region) for n, m in out.results.items() if m is not None}}
 
 def write_summary(root:str|Path='.') -> Path:
     "Write `summary_numbers` of the stage outputs under `root` to <root>/results/summary.json (atomically)."
@@ -181,9 +186,6 @@ REPORT_TEMPLATES = {'experiment': Path('nbs')/'reports'/'experiment.ipynb', 'sum
 
 def html_exporter(mathjax_url:str=''):
     "nbconvert exporter using the package's `offline` template; cells tagged `remove_input`/`remove_cell` are trimmed."
-    import ttsr
-    from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import TagRemovePreprocessor
     exp = HTMLExporter(template_name='offline', extra_template_basedirs=[str(Path(ttsr.__file__).parent/'nbconvert_templates')],
                        mathjax_url=mathjax_url, exclude_input_prompt=True, exclude_output_prompt=True)
     tags = TagRemovePreprocessor(remove_input_tags={'remove_input', 'hide-input'}, remove_cell_tags={'remove_cell', 'hide-cell'}, enabled=True)
@@ -206,7 +208,6 @@ def render(kind:str, # 'experiment' or 'summary'
            out_dir:str|Path|None=None, # default: <root>/results/reports
            kernel:str='python3', timeout:int=600) -> tuple[Path, Path]:
     "Execute the report template with papermill; write `<out_dir>/<name or summary>.ipynb` and `.html` (and for the summary results/summary.json); return both."
-    import papermill as pm, nbformat
     if kind not in REPORT_TEMPLATES: raise ValueError(f"report kind must be one of {sorted(REPORT_TEMPLATES)}, got {kind!r}")
     root = Path(root).resolve()
     template = root/REPORT_TEMPLATES[kind]

@@ -14,10 +14,18 @@ from .data.photos import PHOTOS, TRAIN_PHOTOS, VAL_PHOTOS, TEST_PHOTOS, PhotoPai
 from .evaluate import evaluate_model
 from .baselines import ref_origin
 from .experiment import load_experiment
-
+from .report import reference_use, score
+import numpy as np
+import yaml
+from torch.nn.functional import max_pool2d
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+from .data.datasets import DataConfig
+from .evaluate import score_image
+from .viz import to_uint8, source_map
 
 # %% auto #0
-__all__ = ['TARGETS', 'FIGURE_PAIR', 'headline', 'check_targets', 'measure', 'search_accuracy', 'restoration_figure',
+__all__ = ['TARGETS', 'FIGURE_PAIR', 'card_numbers', 'check_targets', 'measure', 'search_accuracy', 'restoration_figure',
            'card_markdown', 'real_pairs', 'ship']
 
 # %% ../nbs/58_shipped.ipynb #82125e28
@@ -28,23 +36,16 @@ TARGETS = {   # issue 9: what the shipped model must show on held-out pairs (dB,
     'holes_inside_vs_telea_db': (0.0, 'PSNR on stroke-hole pixels inside the footprint minus OpenCV Telea\'s there, at least'),
 }
 
-def headline(res:dict, # `evaluate_model` result with the 'model', 'no_sr' and 'telea' methods
-             protocol:str='ttsr') -> dict:
-    "The numbers the targets are about, from an evaluation's region means."
-    m = res['methods']
-    def psnr(method, region):
-        r = m.get(method, {}).get('metrics', {}).get(region, {}).get(protocol)
-        return None if r is None or r['psnr'] is None else r['psnr']
-    def diff(a, b): return None if a is None or b is None else a - b
-    inside, outside = (diff(psnr('model', r), psnr('no_sr', r)) for r in ('inside_overlap', 'outside_overlap'))
-    return {'inside_gain_db': inside, 'outside_gain_db': outside, 'inside_minus_outside_db': diff(inside, outside),
-            'holes_inside_vs_telea_db': diff(psnr('model', 'masked_inside_overlap'), psnr('telea', 'masked_inside_overlap')),
-            'full_gain_db': diff(psnr('model', 'full'), psnr('no_sr', 'full')),
-            'fusion_inside_gain_db': diff(psnr('fusion', 'inside_overlap'), psnr('no_sr', 'inside_overlap')),
-            'n_images': res['n_images'], 'n_masked': res['n_masked']}
+def card_numbers(res:dict, # `evaluate_model` result with the 'model', 'no_sr' and 'telea' methods
+                 protocol:str='ttsr') -> dict:
+    "The numbers the targets are about (`ttsr.report.reference_use`; None where not measured), and the whole-output and fusion gains."
+    d = lambda a, b: None if a is None or b is None else a - b
+    gain = lambda method, region: d(score(res, method, region, protocol), score(res, 'no_sr', region, protocol))
+    return {**dict.fromkeys(TARGETS), **reference_use(res, protocol), 'full_gain_db': gain('model', 'full'),
+            'fusion_inside_gain_db': gain('fusion', 'inside_overlap'), 'n_images': res['n_images'], 'n_masked': res['n_masked']}
 
 def check_targets(h:dict) -> dict:
-    "target name -> {'value', 'bound', 'met'} for a `headline` dict."
+    "target name -> {'value', 'bound', 'met'} for a `card_numbers` dict."
     return {k: {'value': h[k], 'bound': b, 'met': h[k] is not None and h[k] >= b} for k, (b, _) in TARGETS.items()}
 
 # %% ../nbs/58_shipped.ipynb #28f66fba
@@ -57,7 +58,7 @@ def measure(model:torch.nn.Module, # a TTSR model
         t0 = time.perf_counter()
         res = evaluate_model(model, data, label='ttsr-mini', baselines=('no_sr', 'telea', 'fusion'), protocols=('ttsr',),
                              device=device, max_samples=max_samples, timing_samples=0)
-        h = headline(res)
+        h = card_numbers(res)
         out[label] = {'headline': h, 'targets': check_targets(h), 'test_set': data.kind, 'photos': list(data.names),
                       'search': search_accuracy(model, data, device=device, max_samples=max_samples),
                       'regions': {m: v['metrics'] for m, v in res['methods'].items()}, 'eval_time_s': time.perf_counter() - t0}
@@ -69,7 +70,6 @@ def search_accuracy(model:torch.nn.Module, # a TTSR model with hard attention
                     data, # photo pairs (samples with 'overlap' and a same-size square reference)
                     device:str='cpu', max_samples:int|None=None) -> dict:
     "Share of the lv3 queries inside the reference's footprint whose search picks the exactly right reference patch."
-    from torch.nn.functional import max_pool2d
     model = model.eval().to(device)
     hit = {'clean': 0, 'holes': 0}; tot = {'clean': 0, 'holes': 0}
     for i in range(len(data) if max_samples is None else min(max_samples, len(data))):
@@ -97,13 +97,6 @@ def restoration_figure(model:torch.nn.Module, # a TTSR model with hard attention
                        photo:str=FIGURE_PAIR['photo'], crop_size:int=FIGURE_PAIR['crop_size'], seed:int=FIGURE_PAIR['seed'],
                       ):
     "Figure: input (footprint outlined), reference, output, ground truth and the output's source map, with measured gains."
-    import numpy as np
-    from matplotlib.figure import Figure
-    from matplotlib.patches import Rectangle
-    from ttsr.data.datasets import DataConfig
-    from ttsr.data.photos import PhotoPairs
-    from ttsr.evaluate import score_image
-    from ttsr.viz import to_uint8, source_map
     if photo not in TEST_PHOTOS: raise ValueError(f"photo {photo!r} is not a held-out test photo {TEST_PHOTOS}")
     s = PhotoPairs(DataConfig(crop_size=crop_size, seed=seed, val_crops_per_pair=1, mask_rate=1.0), 'test', photos=(photo,))[0]
     b = {k: (v[None] if torch.is_tensor(v) else v) for k, v in s.items()}
@@ -241,7 +234,6 @@ def ship(recipe:str='ttsr_mini', # a key of `recipes` in the params file
     save_checkpoint(out, model, recipe=recipe, experiment_config=stored, global_step=meta['global_step'],
                     train_time_s=meta['train_time_s'])
     metrics = measure(model, exp, device=device, max_samples=max_samples)
-    import yaml
     cfg_yaml = yaml.safe_dump({k: stored[k] for k in ('model', 'data', 'loss', 'train') if k in stored}, sort_keys=False, width=110, default_flow_style=None)
     info = {'name': out.stem, 'file': out.name, 'recipe': recipe, 'size_mb': out.stat().st_size / 2**20,
             'commit': _git('rev-parse', '--short', 'HEAD'), 'dirty': bool(_git('status', '--porcelain', '--untracked-files=no')),
