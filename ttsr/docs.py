@@ -6,7 +6,10 @@
 from __future__ import annotations
 import argparse, concurrent.futures as cf, html, json, multiprocessing as mp, re, shutil, sys, time
 from pathlib import Path
+import os, tomllib
+import yaml, nbformat
 from .cli import _run
+from .report import write_html
 
 # %% auto #0
 __all__ = ['nbdev_config', 'nbdev_process', 'process_notebooks', 'to_plain', 'build_site', 'docs_main']
@@ -14,7 +17,6 @@ __all__ = ['nbdev_config', 'nbdev_process', 'process_notebooks', 'to_plain', 'bu
 # %% ../nbs/95_docs.ipynb #aaab386c
 def nbdev_config(root:str|Path|None=None): # the repository or a folder inside it (default: the current directory)
     "nbdev's configuration of the repository holding `root`; FileNotFoundError outside an nbdev repository."
-    import tomllib
     from nbdev.config import get_config
     cfg = get_config(root)
     f = Path(cfg.config_file)
@@ -27,7 +29,6 @@ def nbdev_config(root:str|Path|None=None): # the repository or a folder inside i
 def nbdev_process(args:tuple[str, str, str]) -> tuple[str, str|None]:
     "Worker: nbdev's doc processors on notebook `src` into `dst`, run from `root`, the call `nbdev.serve.proc_nbs` makes."
     src, dst, root = args
-    import os
     os.chdir(root)
     import nbdev.serve_drv
     from nbdev.processors import FilterDefaults, exec_show_docs
@@ -56,7 +57,6 @@ _CELL_KEYS = {'id', 'cell_type', 'metadata', 'source', 'outputs', 'execution_cou
 
 def _front_matter(src:str) -> dict|None:
     "YAML front matter of a raw cell, or None."
-    import yaml
     s = src.strip()
     if not (s.startswith('---') and s.count('---') >= 2): return None
     try: d = yaml.safe_load(s[3:s.rindex('---')])
@@ -102,7 +102,6 @@ def _plain_cell(c:dict) -> dict|None:
 
 def to_plain(nb:dict, links:dict[str, str]|None=None) -> tuple[dict, dict]:
     "Plain nbformat-4 version of a processed notebook and its front matter (title, description, output-file)."
-    import nbformat
     links, fm, cells = links or {}, {}, []
     for c in nb['cells']:
         c = {k: v for k, v in c.items() if k in _CELL_KEYS}
@@ -146,7 +145,6 @@ def _nav(pages:list[dict], current:str, prefix:str) -> str:
 
 def _report_order(stems:list[str], root:Path) -> list[str]:
     "summary first, then the experiments in `root`/params.yaml order, then anything else."
-    import yaml
     try: names = list(yaml.safe_load((root/'params.yaml').read_text())['experiments'])
     except Exception: names = []
     rank = {n: i for i, n in enumerate(['summary'] + names)}
@@ -154,7 +152,6 @@ def _report_order(stems:list[str], root:Path) -> list[str]:
 
 def _plain_report(path:Path):
     "A rendered report notebook without its front matter and template parameter cell (the injected one stays)."
-    import nbformat
     nb = nbformat.read(path, as_version=4)
     nb.cells = [c for c in nb.cells if c.cell_type != 'raw' and 'parameters' not in c.metadata.get('tags', [])]
     return nb
@@ -176,9 +173,7 @@ def build_site(out:str|Path|None=None, # site folder (default: nbdev's doc_path,
               ) -> tuple[Path, dict[str, str]]:
     """Build the static site; return the path of its index.html and the notebooks whose `show_doc` cells could not
     be executed (name -> error; those pages are built without rendered signatures, where `nbdev-docs` would fail)."""
-    import nbformat
     from nbdev.doclinks import nbglob
-    from ttsr.report import write_html
     t0, cfg = time.time(), nbdev_config(root)
     root = Path(cfg.config_path)
     out = _site_folder(Path(out) if out else Path(cfg.doc_path))

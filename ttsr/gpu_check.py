@@ -8,7 +8,11 @@ import argparse, dataclasses, json, os, subprocess, sys, tempfile, time
 from pathlib import Path
 import torch
 from .cli import _run, _params_arg
-from .io import DeviceError
+from .io import DeviceError, write_text
+from .experiment import load_experiment, tiny_params
+from .archs.ttsr import TTSR
+from .train import train
+from .loop import ToyPairs
 
 # %% auto #0
 __all__ = ['line', 'make_inputs', 'paper_model', 'check_forward', 'check_memory_and_time', 'check_training', 'check_ddp',
@@ -30,14 +34,12 @@ def make_inputs(lr_size:int, ref_size:int, device, gen:torch.Generator) -> list[
 
 def paper_model(name:str, params:str|Path='params.yaml'):
     "The paper-profile architecture of experiment `name` in `params`, with a random texture extractor."
-    from ttsr.experiment import load_experiment
     cfg = load_experiment(Path(params), name, profile='paper').model
     return dataclasses.replace(cfg, init_lte_from_vgg=False)
 
 # %% ../nbs/96_gpu_check.ipynb #15c2d937
 def check_forward(device, params:str|Path='params.yaml') -> dict:
     "Exp 1's paper model on CUDA: fp32 vs bf16 autocast + channels_last (finite, differences)."
-    from ttsr.archs.ttsr import TTSR
     torch.manual_seed(0)
     model = TTSR(paper_model('exp1_ttsr', params)).to(device).eval()
     x = make_inputs(64, 256, device, torch.Generator().manual_seed(0))
@@ -52,7 +54,6 @@ def check_forward(device, params:str|Path='params.yaml') -> dict:
 
 def check_memory_and_time(device, params:str|Path='params.yaml', variants=('exp1_ttsr', 'exp3_soft'), sizes=(64, 128)) -> list[dict]:
     "Median inference time and peak CUDA memory of each variant's paper model at each LR size."
-    from ttsr.archs.ttsr import TTSR
     rows = []
     for variant in variants:
         torch.manual_seed(0)
@@ -79,9 +80,6 @@ def check_memory_and_time(device, params:str|Path='params.yaml', variants=('exp1
 # %% ../nbs/96_gpu_check.ipynb #c8cb0b55
 def check_training(device, out:Path) -> dict:
     "One epoch of the tiny Exp 1 on CUDA with AMP, then a resume to the end of its schedule."
-    from ttsr.experiment import load_experiment, tiny_params
-    from ttsr.train import train
-    from ttsr.loop import ToyPairs
     exp = load_experiment(tiny_params(), 'exp1_ttsr')
     exp.train.device, exp.train.amp, exp.train.channels_last = 'cuda', True, True
     run = out / 'gpu_train'
@@ -93,7 +91,7 @@ def check_training(device, out:Path) -> dict:
 def check_ddp(out:Path) -> dict:
     "The tiny Exp 1 trained by torchrun with one process per GPU (NCCL); its exit status and output tail."
     script = out / 'ddp_train.py'
-    script.write_text(
+    write_text(script,
         "import sys\nfrom ttsr.experiment import load_experiment, tiny_params\nfrom ttsr.train import train\nfrom ttsr.loop import ToyPairs\n"
         "exp = load_experiment(tiny_params(), 'exp1_ttsr')\nexp.train.device = 'cuda'\n"
         "s = train(exp, sys.argv[1], resume=False, train_data=ToyPairs(n=8), val_data=ToyPairs(n=2, fixed=True), progress=False)\n"

@@ -24,6 +24,8 @@ from .archs.mainnet import SCALE
 from .metrics import psnr, ssim
 from .data.pairs import degrade, to_tensor
 from .distributed import DistEnv, ShardSampler, epoch_indices
+from .io import write_text
+from dvclive import Live
 
 # %% auto #0
 __all__ = ['RunState', 'Run', 'ToyPairs', 'trainable_unassigned', 'build_optimizers', 'to_device', 'autocast', 'validate',
@@ -176,11 +178,10 @@ def _truncate_live(live_dir:Path, epoch:int, global_step:int):
         if not lines: continue
         col = lines[0].split('\t').index('step')
         keep = [lines[0]] + [l for l in lines[1:] if l and limit_ok(int(l.split('\t')[col]))]
-        tsv.write_text('\n'.join(keep) + '\n')
+        write_text(tsv, '\n'.join(keep) + '\n')
 
 def open_live(run_dir:Path, resume:bool, exp:ExperimentConfig, epoch:int=0, global_step:int=0):
     "A DVCLive logger in run_dir/live that leaves dvc.yaml and DVC experiments alone."
-    from dvclive import Live
     live_dir = run_dir/'live'
     if resume and live_dir.exists(): _truncate_live(live_dir, epoch, global_step)
     live = Live(dir=str(live_dir), resume=resume, save_dvc_exp=False, dvcyaml=None, report=None)

@@ -8,6 +8,7 @@ import io
 from pathlib import Path
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
+from .io import write_text
 from .config import load_yaml
 from .experiment import load_experiment, experiment_names
 from .report import THESIS_NUMBERS, VAL_CURVES
@@ -96,5 +97,5 @@ def write_dvc_yaml(params:dict|str|Path='params.yaml', # the params dict or a pa
     doc['plots'] = training_plots(thesis, list(t['train']))
     buf = io.StringIO(); y.dump(doc, buf)
     changed = buf.getvalue() != text
-    if changed and not check: path.write_text(buf.getvalue())
+    if changed and not check: write_text(path, buf.getvalue())
     return changed

@@ -15,6 +15,7 @@ from .evaluate import evaluate_model
 from .baselines import ref_origin
 from .experiment import load_experiment
 from .report import reference_use, score
+from .io import write_text
 import numpy as np
 import yaml
 from torch.nn.functional import max_pool2d
@@ -240,6 +241,6 @@ def ship(recipe:str='ttsr_mini', # a key of `recipes` in the params file
             'cpu': _cpu_name(), 'threads': '/'.join(str(st.get('torch_threads', 'unrecorded')) for st in stages),
             'training': meta, 'stages': stages, 'config': stored, 'config_yaml': cfg_yaml, 'metrics': metrics,
             'real_pairs': real_pairs(out)}
-    (out.parent/f'{out.stem}.metrics.json').write_text(json.dumps({k: info[k] for k in ('file', 'recipe', 'commit', 'dirty', 'metrics')}, indent=2) + '\n')
-    (out.parent/'README.md').write_text(card_markdown(info))
+    write_text(out.parent/f'{out.stem}.metrics.json', json.dumps({k: info[k] for k in ('file', 'recipe', 'commit', 'dirty', 'metrics')}, indent=2) + '\n')
+    write_text(out.parent/'README.md', card_markdown(info))
     return info

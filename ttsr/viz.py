@@ -11,6 +11,7 @@ import torch
 import matplotlib
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from .io import atomic_write_with
 
 # %% auto #0
 __all__ = ['CI_SUFFIXES', 'to_uint8', 'sample_grid', 'save_figure', 'coordinate_colors', 'source_map', 'source_map_figure',
@@ -49,10 +50,9 @@ def sample_grid(rows:list[dict], # one dict per sample: column title -> image (t
     return fig
 
 def save_figure(fig:Figure, path:str|Path, dpi:int=100) -> Path:
-    "Write `fig` as PNG to `path`, creating parent folders."
+    "Write `fig` as PNG to `path` (atomically), creating parent folders."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi)
-    return path
+    return atomic_write_with(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format='png'))
 
 # %% ../nbs/70_viz.ipynb #b070511d
 def coordinate_colors(grid_hw:tuple[int, int]) -> np.ndarray:
