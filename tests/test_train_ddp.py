@@ -31,7 +31,7 @@ CHILD = textwrap.dedent("""
         def __getitem__(self, i):
             if self.started: self.seen.append([self.epoch, i])
             return super().__getitem__(i)
-    train = {'warmup_epochs': 1, 'epochs': 1, 'batch_size': 2, 'steps_per_epoch': None, 'num_workers': 0,
+    train = {'warmup_epochs': 1, 'epochs': 1, 'batch_size': 4, 'steps_per_epoch': None, 'num_workers': 0,
              'max_val_samples': 1, 'log_every': 1, 'device': 'cpu'}
     params = merge(tiny_params(), {'experiments': {'exp1_ttsr': {
         'train': train, 'loss': {'rec_w': 1.0, 'per_w': 0.0, 'tpl_w': 1e-2, 'adv_w': 1e-3}}}})

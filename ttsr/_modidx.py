@@ -387,6 +387,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'ttsr.distributed.broadcast_module': ('distributed.html#broadcast_module', 'ttsr/distributed.py'),
                                   'ttsr.distributed.epoch_indices': ('distributed.html#epoch_indices', 'ttsr/distributed.py'),
                                   'ttsr.distributed.gather_rng': ('distributed.html#gather_rng', 'ttsr/distributed.py'),
+                                  'ttsr.distributed.local_batch': ('distributed.html#local_batch', 'ttsr/distributed.py'),
                                   'ttsr.distributed.reduce_sums': ('distributed.html#reduce_sums', 'ttsr/distributed.py'),
                                   'ttsr.distributed.rng_state': ('distributed.html#rng_state', 'ttsr/distributed.py'),
                                   'ttsr.distributed.seed_everything': ('distributed.html#seed_everything', 'ttsr/distributed.py'),

@@ -13,8 +13,8 @@ from torch.utils.data import Sampler
 from .io import resolve_device
 
 # %% auto #0
-__all__ = ['DistEnv', 'setup_distributed', 'epoch_indices', 'ShardSampler', 'rng_state', 'set_rng_state', 'seed_everything',
-           'gather_rng', 'broadcast_module', 'allreduce_grads_hook', 'reduce_sums']
+__all__ = ['DistEnv', 'setup_distributed', 'epoch_indices', 'ShardSampler', 'local_batch', 'rng_state', 'set_rng_state',
+           'seed_everything', 'gather_rng', 'broadcast_module', 'allreduce_grads_hook', 'reduce_sums']
 
 # %% ../nbs/41_distributed.ipynb #fb1841eb
 @dataclasses.dataclass
@@ -65,6 +65,15 @@ class ShardSampler(Sampler):
         self.start = start
     def __iter__(self): return iter(self.shard[self.start:])
     def __len__(self): return len(self.shard) - self.start
+
+# %% ../nbs/41_distributed.ipynb #b47c1a21
+def local_batch(batch_size:int, # train.batch_size: the global batch
+                world_size:int, # processes
+               ) -> int: # samples per process and step
+    "Each process's share of the global batch."
+    if batch_size % world_size:
+        raise ValueError(f"train.batch_size {batch_size} is the global batch and must be divisible by the {world_size} processes")
+    return batch_size // world_size
 
 # %% ../nbs/41_distributed.ipynb #056f2b05
 def rng_state() -> dict:

@@ -23,7 +23,7 @@ from .checkpoint import run_checkpoint
 from .archs.mainnet import SCALE
 from .metrics import psnr, ssim
 from .data.pairs import degrade, to_tensor
-from .distributed import DistEnv, ShardSampler, epoch_indices
+from .distributed import DistEnv, ShardSampler, epoch_indices, local_batch
 from .io import write_text
 from dvclive import Live
 
@@ -219,8 +219,9 @@ def train_epoch(R:Run, epoch:int, live, progress:bool, save:Callable[[], None]) 
     if hasattr(R.train_data, 'set_epoch'): R.train_data.set_epoch(epoch)
     idx = epoch_indices(len(R.train_data), cfg.seed, epoch, R.per_rank * env.world_size)
     start = st.step_in_epoch
-    loader = DataLoader(R.train_data, batch_size=cfg.batch_size,
-                        sampler=ShardSampler(idx, env.rank, env.world_size, start * cfg.batch_size),
+    b = local_batch(cfg.batch_size, env.world_size)
+    loader = DataLoader(R.train_data, batch_size=b,
+                        sampler=ShardSampler(idx, env.rank, env.world_size, start * b),
                         num_workers=cfg.num_workers, pin_memory=env.device.type == 'cuda',
                         generator=torch.Generator().manual_seed(cfg.seed + epoch))
     sums, window, t0 = dict(st.epoch_sums), {}, time.perf_counter()

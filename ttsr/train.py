@@ -18,7 +18,7 @@ from .checkpoint import save_checkpoint, load_checkpoint, run_checkpoint
 from .weights import read_weights
 from .losses import TTSRLoss
 from .data.datasets import make_dataset
-from .distributed import (DistEnv, setup_distributed, seed_everything, set_rng_state, gather_rng,
+from .distributed import (DistEnv, setup_distributed, seed_everything, set_rng_state, gather_rng, local_batch,
                               broadcast_module, allreduce_grads_hook, reduce_sums)
 from .loop import Run, RunState, ToyPairs, build_optimizers, train_epoch, validate, open_live, log_values
 
@@ -97,11 +97,12 @@ def _setup(exp:ExperimentConfig, run_dir:Path, env:DistEnv, resume:bool, train_d
     opt_g, opt_d, sched = build_optimizers(model, dis, cfg)
     amp_dtype = getattr(torch, cfg.amp_dtype) if (cfg.amp and cuda) else None
     n = len(train_data)
-    per_rank = cfg.steps_per_epoch * cfg.batch_size if cfg.steps_per_epoch else n // env.world_size
+    b = local_batch(cfg.batch_size, env.world_size)         # the configured batch is the global one
+    per_rank = cfg.steps_per_epoch * b if cfg.steps_per_epoch else n // env.world_size
     if per_rank < 1: raise ValueError(f"training set has {n} samples, too few for {env.world_size} processes")
     R = Run(exp, env, run_dir, train_data, val_data, model, loss_fn, dis, opt_g, opt_d, sched,
             torch.amp.GradScaler('cuda', enabled=amp_dtype == torch.float16), hr_size, amp_dtype, channels_last,
-            per_rank, math.ceil(per_rank / cfg.batch_size), RunState(init=init), resumed, gmodel=model)
+            per_rank, math.ceil(per_rank / b), RunState(init=init), resumed, gmodel=model)
     if resumed: _restore(R, load_checkpoint(last, map_location=dev))
     else: seed_everything(cfg.seed * 1000 + 17 + env.rank)   # per-rank random streams (e.g. gradient-penalty noise)
     broadcast_module(R.model, env); broadcast_module(R.dis, env)
@@ -154,7 +155,8 @@ def _write_meta(R:Run, finished:bool) -> dict:
             'amp_dtype': R.cfg.amp_dtype if R.amp_dtype is not None else None, 'channels_last': R.channels_last,
             'vgg_weights_loaded': getattr(R.model, 'vgg_weights_loaded', None),
             'perceptual_vgg_weights_loaded': getattr(R.loss_fn, 'vgg_weights_loaded', None),
-            'batch_size': R.cfg.batch_size, 'train_hr_size': R.hr_size, 'global_batch_size': R.cfg.batch_size * R.env.world_size,
+            'batch_size': R.cfg.batch_size, 'train_hr_size': R.hr_size, 'global_batch_size': R.cfg.batch_size,
+            'batch_per_process': local_batch(R.cfg.batch_size, R.env.world_size),
             'steps_per_epoch': R.steps_per_epoch, 'train_samples': len(R.train_data),
             'parameters': _param_count(R.model), 'trainable_parameters': _param_count(R.model, True),
             'discriminator_parameters': _param_count(R.dis), 'init': st.init,
