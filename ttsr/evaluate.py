@@ -7,7 +7,6 @@ from __future__ import annotations
 import json, math, shutil, statistics, time, warnings
 from pathlib import Path
 from typing import Sequence
-import scipy.stats
 import numpy as np
 import torch
 from torch import Tensor
@@ -21,10 +20,11 @@ from .baselines import BASELINES, BASELINE_TITLES, DEFAULT_BASELINES, COMPARED_B
 from .checkpoint import load_model, run_checkpoint
 from .data.datasets import DATASETS, make_dataset
 from .differences import thesis_differences
+from .stats import mean_ci, paired_difference
 
 # %% auto #0
-__all__ = ['REGIONS', 'CI_LEVEL', 'BOOTSTRAP_RESAMPLES', 'score_image', 'describe_test_set', 'mean_ci', 'paired_difference',
-           'summarise', 'evaluate_model', 'resolve_checkpoint', 'evaluate_experiment']
+__all__ = ['REGIONS', 'score_image', 'describe_test_set', 'summarise', 'evaluate_model', 'resolve_checkpoint',
+           'evaluate_experiment']
 
 # %% ../nbs/50_evaluate.ipynb #e6762490
 REGIONS = {
@@ -71,24 +71,6 @@ def describe_test_set(data, # ttsr.data.datasets.DataConfig
     return DATASETS[kind].describe(data)
 
 # %% ../nbs/50_evaluate.ipynb #fecf215b
-CI_LEVEL, BOOTSTRAP_RESAMPLES = 0.95, 2000   # every interval in every metrics.json and report
-
-def mean_ci(values) -> list[float]|None:
-    "The 95 % bootstrap confidence interval of the mean of the finite `values` (scipy's percentile bootstrap); None under 2."
-    v = np.asarray([x for x in values if x is not None and math.isfinite(x)], float)
-    if len(v) < 2: return None
-    if np.ptp(v) == 0: return [float(v[0])] * 2
-    r = scipy.stats.bootstrap((v,), np.mean, confidence_level=CI_LEVEL, n_resamples=BOOTSTRAP_RESAMPLES,
-                              method='percentile', rng=np.random.default_rng(0))
-    return [float(r.confidence_interval.low), float(r.confidence_interval.high)]
-
-def paired_difference(a:list[float], b:list[float]) -> dict:
-    "Mean of the per-image differences a - b (images where both are finite), its 95 % CI, and whether the CI excludes 0."
-    d = [x - y for x, y in zip(a, b) if math.isfinite(x) and math.isfinite(y)]
-    ci = mean_ci(d)
-    return {'mean': sum(d) / len(d) if d else None, 'ci95': ci, 'n': len(d),
-            'resolved': ci is not None and (ci[0] > 0 or ci[1] < 0)}
-
 def summarise(scores:list[dict]) -> dict:
     "Mean, 95 % CI, count and per-image values over images of `score_image` dicts: region -> protocol -> metric -> value."
     out = {}

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import pandas as pd
 from .report import Outputs, paired, paired_across, per_image, fmt_paired, score
-from .evaluate import paired_difference
+from .stats import paired_difference
 
 # %% auto #0
 __all__ = ['VERDICTS', 'MIN_IMAGES', 'verdict_of', 'combine', 'inside_minus_outside', 'findings_1_to_5', 'first_step',

@@ -25,11 +25,13 @@ from .metrics import psnr, ssim
 from .data.pairs import degrade, to_tensor
 from .distributed import DistEnv, ShardSampler, epoch_indices, local_batch
 from .io import write_text
+from .stats import mean_ci
+from .viz import CI_SUFFIXES
 from dvclive import Live
 
 # %% auto #0
 __all__ = ['RunState', 'Run', 'ToyPairs', 'trainable_unassigned', 'build_optimizers', 'to_device', 'autocast', 'validate',
-           'open_live', 'log_values', 'NonFiniteLossError', 'train_epoch']
+           'val_scalars', 'open_live', 'log_values', 'NonFiniteLossError', 'train_epoch']
 
 # %% ../nbs/42_loop.ipynb #5808df99
 @dataclass
@@ -166,7 +168,13 @@ def validate(model:nn.Module, # TTSR (unwrapped)
         sr, hr = sr.float().contiguous(), b['HR'].float().contiguous()
         ps.append(psnr(sr, hr, protocol='ttsr').cpu()); ss.append(ssim(sr, hr, protocol='ttsr').cpu())
     model.train(was_training)
-    return {'psnr': torch.cat(ps).mean().item(), 'ssim': torch.cat(ss).mean().item(), 'n': n}
+    ps = torch.cat(ps)
+    return {'psnr': ps.mean().item(), 'ssim': torch.cat(ss).mean().item(), 'n': n, 'psnr_ci95': mean_ci(ps.tolist())}
+
+def val_scalars(v:dict) -> dict:
+    "What the trainer logs after a validation: PSNR, SSIM, and PSNR's 95 % CI over the images (bounds named by `viz.CI_SUFFIXES`)."
+    ci = v.get('psnr_ci95')
+    return {'psnr': v['psnr'], 'ssim': v['ssim'], **({f'psnr{s}': b for s, b in zip(CI_SUFFIXES, ci)} if ci else {})}
 
 # %% ../nbs/42_loop.ipynb #f46ff3ae
 def _truncate_live(live_dir:Path, epoch:int, global_step:int):

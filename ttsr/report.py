@@ -15,8 +15,9 @@ import ttsr
 from .config import load_yaml
 from .io import atomic_write_with, write_json, write_text
 from .experiment import ExperimentConfig, load_experiment, experiment_names
-from .viz import read_live_metrics
-from .evaluate import REGIONS, paired_difference
+from .viz import read_live_metrics, CI_SUFFIXES
+from .evaluate import REGIONS
+from .stats import paired_difference
 
 # %% auto #0
 __all__ = ['THESIS_NUMBERS', 'APPENDIX_C', 'CURVE_GROUPS', 'VAL_CURVES', 'REPORT_TEMPLATES', 'read_optional_json', 'read_curves',
@@ -169,7 +170,7 @@ def write_summary(root:str|Path='.') -> Path:
 # %% ../nbs/75_report.ipynb #594bcd0c
 APPENDIX_C = 'Cumulative losses per epoch (Appendix C)'
 CURVE_GROUPS = {   # figure title -> which DVCLive scalars (paths under live/plots/metrics) it shows
-    'Validation PSNR / SSIM per epoch (Figs 6.1-6.4)': lambda k: k.startswith('val/'),
+    'Validation PSNR / SSIM per epoch (Figs 6.1-6.4)': lambda k: k.startswith('val/') and not k.endswith(CI_SUFFIXES),   # CIs: bands
     APPENDIX_C: lambda k: k.startswith('train/cum_') and not k.endswith(('d_real', 'd_fake')),
     'Losses per logged step': lambda k: k.startswith('train_step/') and k.split('/')[-1] in ('rec', 'per', 'tpl', 'adv', 'total', 'd_loss'),
 }

@@ -20,7 +20,7 @@ from .losses import TTSRLoss
 from .data.datasets import make_dataset
 from .distributed import (DistEnv, setup_distributed, seed_everything, set_rng_state, gather_rng, local_batch,
                               broadcast_module, allreduce_grads_hook, reduce_sums)
-from .loop import Run, RunState, ToyPairs, build_optimizers, train_epoch, validate, open_live, log_values
+from .loop import Run, RunState, ToyPairs, build_optimizers, train_epoch, validate, val_scalars, open_live, log_values
 
 # %% auto #0
 __all__ = ['resolve_init', 'train', 'train_experiment']
@@ -191,7 +191,7 @@ def _end_epoch(R:Run, epoch:int, sums:dict, live, t_val:float):
     if env.is_main and ((epoch + 1) % cfg.val_every == 0 or epoch + 1 == cfg.total_epochs):
         v = validate(R.model, R.val_data, env.device, cfg.val_batch_size, cfg.max_val_samples, R.amp_dtype, R.channels_last)
         st.val.append({'epoch': epoch, 'psnr': v['psnr'], 'ssim': v['ssim']})
-        log_values(live, epoch, {'psnr': v['psnr'], 'ssim': v['ssim']}, 'val')
+        log_values(live, epoch, val_scalars(v), 'val')
     if env.distributed: dist.barrier()
     st.epoch_times.append(st.epoch_time_s)
     st.train_time_s += st.epoch_time_s + time.perf_counter() - t_val
@@ -213,7 +213,7 @@ def _train(exp, run_dir, env, resume, max_epochs, train_data, val_data, progress
         if cfg.total_epochs == 0 and env.is_main and not st.val:   # nothing to train (weights scored as given): one
             v = validate(R.model, R.val_data, env.device, cfg.val_batch_size, cfg.max_val_samples, R.amp_dtype, R.channels_last)
             st.val.append({'epoch': 0, 'psnr': v['psnr'], 'ssim': v['ssim']})   # validation point, so the run has
-            log_values(live, 0, {'psnr': v['psnr'], 'ssim': v['ssim']}, 'val'); live.make_summary()   # curves too
+            log_values(live, 0, val_scalars(v), 'val'); live.make_summary()   # curves too
         finished = st.epoch >= cfg.total_epochs
         final = run_checkpoint(run_dir)
         if env.is_main:
