@@ -16,7 +16,7 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason='headless Chromium not 
 @pytest.fixture(scope='module')
 def site(tmp_path_factory, report_tree):
     "The site built from this checkout's notebooks plus reports rendered from a synthetic stage-output tree."
-    from ttsr.report import render
+    from ttsr.render import render
     from ttsr.docs import build_site
     tmp = tmp_path_factory.mktemp('docs')
     fixture = report_tree

@@ -266,7 +266,7 @@ def test_thesis_numbers_table():
 @pytest.fixture(scope='module')
 def rendered(report_tree):
     "The experiment (exp5 and exp1) and summary reports rendered from a synthetic stage-output tree."
-    from ttsr.report import render
+    from ttsr.render import render
     root = report_tree
     out = root/'results'/'reports'
     paths = {n: render('experiment', n, root=root, out_dir=out) for n in ('exp1_ttsr', 'exp5_inpaint')}

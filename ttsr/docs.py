@@ -9,7 +9,7 @@ from pathlib import Path
 import os, tomllib
 import yaml, nbformat
 from .cli import _run
-from .report import write_html
+from .render import write_html
 
 # %% auto #0
 __all__ = ['nbdev_config', 'nbdev_process', 'process_notebooks', 'to_plain', 'build_site', 'docs_main']

@@ -4,26 +4,22 @@
 
 # %% ../nbs/75_report.ipynb #a8621ae0
 from __future__ import annotations
-import json, os
+import json
 from dataclasses import dataclass
 from pathlib import Path
 import pandas as pd
-import papermill as pm, nbformat
-from nbconvert import HTMLExporter
-from nbconvert.preprocessors import TagRemovePreprocessor
-import ttsr
 from .config import load_yaml
-from .io import atomic_write_with, write_json, write_text
+from .io import write_json
 from .experiment import ExperimentConfig, load_experiment, experiment_names
 from .viz import read_live_metrics, CI_SUFFIXES
 from .evaluate import REGIONS
 from .stats import paired_difference
 
 # %% auto #0
-__all__ = ['THESIS_NUMBERS', 'APPENDIX_C', 'CURVE_GROUPS', 'VAL_CURVES', 'REPORT_TEMPLATES', 'read_optional_json', 'read_curves',
-           'Outputs', 'load_outputs', 'score', 'ci95', 'paired', 'fmt_ci', 'verdict', 'fmt_paired', 'per_image',
-           'paired_across', 'fid', 'gain', 'published_gain', 'regions_present', 'metrics_table', 'reference_use',
-           'summary_entry', 'summary_numbers', 'write_summary', 'curve_groups', 'html_exporter', 'write_html', 'render']
+__all__ = ['THESIS_NUMBERS', 'APPENDIX_C', 'CURVE_GROUPS', 'VAL_CURVES', 'read_optional_json', 'read_curves', 'Outputs',
+           'load_outputs', 'score', 'ci95', 'paired', 'fmt_ci', 'verdict', 'fmt_paired', 'per_image', 'paired_across',
+           'fid', 'gain', 'published_gain', 'regions_present', 'metrics_table', 'reference_use', 'summary_entry',
+           'summary_numbers', 'write_summary', 'curve_groups']
 
 # %% ../nbs/75_report.ipynb #f0db7ba4
 THESIS_NUMBERS = Path('nbs')/'reports'/'thesis_numbers.yaml'   # relative to the repository root
@@ -181,55 +177,3 @@ def curve_groups(*curves:pd.DataFrame) -> dict[str, list[str]]:
     keys = sorted({k for c in curves for k in c.metric})
     groups = {title: [k for k in keys if keep(k)] for title, keep in CURVE_GROUPS.items()}
     return {title: ks for title, ks in groups.items() if ks}
-
-# %% ../nbs/75_report.ipynb #7ab216a5
-REPORT_TEMPLATES = {'experiment': Path('nbs')/'reports'/'experiment.ipynb', 'summary': Path('nbs')/'reports'/'summary.ipynb'}
-
-def html_exporter(mathjax_url:str=''):
-    "nbconvert exporter using the package's `offline` template; cells tagged `remove_input`/`remove_cell` are trimmed."
-    exp = HTMLExporter(template_name='offline', extra_template_basedirs=[str(Path(ttsr.__file__).parent/'nbconvert_templates')],
-                       mathjax_url=mathjax_url, exclude_input_prompt=True, exclude_output_prompt=True)
-    tags = TagRemovePreprocessor(remove_input_tags={'remove_input', 'hide-input'}, remove_cell_tags={'remove_cell', 'hide-cell'}, enabled=True)
-    exp.register_preprocessor(tags, enabled=True)
-    return exp
-
-def write_html(nb, # a notebook node (executed or not)
-               out:str|Path, # the .html file to write
-               title:str|None=None, # <title> of the page (default: the file stem)
-               site_nav:str='', # HTML of a sidebar (docs site), empty for a standalone page
-               mathjax_url:str='') -> Path:
-    "Write `nb` as one HTML file with inline figures and no remote script (atomically); return its path."
-    body, _ = html_exporter(mathjax_url).from_notebook_node(nb, resources={'metadata': {'name': title or Path(out).stem}, 'site_nav': site_nav})
-    return write_text(out, body)
-
-# %% ../nbs/75_report.ipynb #a990d3fd
-def render(kind:str, # 'experiment' or 'summary'
-           name:str|None=None, # the experiment (kind 'experiment')
-           root:str|Path='.', # repository root: params.yaml, nbs/reports/, runs/, results/
-           out_dir:str|Path|None=None, # default: <root>/results/reports
-           kernel:str='python3', timeout:int=600) -> tuple[Path, Path]:
-    "Execute the report template with papermill; write `<out_dir>/<name or summary>.ipynb` and `.html` (and for the summary results/summary.json); return both."
-    if kind not in REPORT_TEMPLATES: raise ValueError(f"report kind must be one of {sorted(REPORT_TEMPLATES)}, got {kind!r}")
-    root = Path(root).resolve()
-    template = root/REPORT_TEMPLATES[kind]
-    if not template.is_file(): raise FileNotFoundError(f"{template}: report template not found (root must be the repository)")
-    params = {'root': str(root)}
-    if kind == 'experiment':
-        if not name: raise ValueError("an experiment report needs the experiment name")
-        load_experiment(root/'params.yaml', name)                            # unknown experiment: KeyError naming it
-        if not (root/'results'/name/'metrics.json').is_file():
-            raise FileNotFoundError(f"{root/'results'/name/'metrics.json'}: not found; run ttsr-evaluate {name} first")
-        params['name'] = name
-    stem = name if kind == 'experiment' else 'summary'
-    out_dir = Path(out_dir) if out_dir else root/'results'/'reports'
-    out_dir.mkdir(parents=True, exist_ok=True)
-    nb_out = out_dir/f'{stem}.ipynb'
-    os.environ.setdefault('MPLBACKEND', 'module://matplotlib_inline.backend_inline')
-    atomic_write_with(nb_out, lambda tmp: pm.execute_notebook(str(template), str(tmp), parameters=params, kernel_name=kernel,
-                      language='python', cwd=str(root), progress_bar=False, execution_timeout=timeout))
-    if kind == 'summary': write_summary(root)                            # the stage's DVC metric
-    nb = nbformat.read(nb_out, as_version=4)
-    # the page shows the values papermill injected, not the template's defaults or its front matter
-    nb.cells = [c for c in nb.cells if c.cell_type != 'raw' and 'parameters' not in c.metadata.get('tags', [])]
-    title = f'{stem} report' if kind == 'experiment' else 'Summary of the experiments'
-    return nb_out, write_html(nb, out_dir/f'{stem}.html', title=title)

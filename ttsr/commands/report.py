@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 from ..cli import _run
-from ..report import render
+from ..render import render
 
 # %% auto #0
 __all__ = ['report_main']
