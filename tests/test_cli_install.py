@@ -31,11 +31,11 @@ def _loaded(module:str) -> set[str]:
 
 def test_each_command_loads_only_what_it_needs():
     "A command's module imports its dependencies at the top, so `--help` costs what the command itself needs, no more."
-    trainer, renderer, inference = {'ttsr.train', 'dvclive'}, {'ttsr.report', 'papermill', 'nbconvert'}, {'ttsr.infer', 'ttsr.complete'}
+    trainer, renderer, inference = {'ttsr.train', 'dvclive'}, {'ttsr.render', 'papermill', 'nbconvert'}, {'ttsr.infer', 'ttsr.complete'}
     expect_absent = {'ttsr.commands.infer': trainer | renderer | {'ttsr.pipeline', 'ruamel'},
                      'ttsr.commands.complete': trainer | renderer | {'ttsr.pipeline'},
                      'ttsr.commands.pipeline': trainer | inference | {'papermill', 'nbconvert'},
-                     'ttsr.commands.report': trainer | inference | {'ttsr.pipeline', 'papermill'},   # papermill: only to render
+                     'ttsr.commands.report': trainer | inference | {'ttsr.pipeline'},   # it renders: papermill and nbconvert belong
                      'ttsr.commands.train': renderer | inference | {'ttsr.pipeline'},
                      'ttsr.cli': {'torch', 'ttsr.experiment'} | trainer | renderer | inference}
     for module, absent in expect_absent.items():
