@@ -47,14 +47,16 @@ class Outputs:
     @property
     def profile(self) -> str: return self.params['profile']
 
-def load_outputs(root:str|Path='.', # the repository root
+def load_outputs(root:str|Path='.', # the repository root, or a folder holding another run's results/ and runs/
                  names:list[str]|None=None, # the experiments to read (default: all, in params order)
+                 params:dict|None=None, # the params (default: <root>/params.yaml), e.g. this repository's with another profile
+                 thesis:str|Path|None=None, # the published numbers (default: <root>/nbs/reports/thesis_numbers.yaml)
                 ) -> Outputs:
     "Read params.yaml, the published numbers and the stage outputs of the experiments `names` under `root`."
     root = Path(root)
-    params = load_yaml(root/'params.yaml')
+    params = params or load_yaml(root/'params.yaml')
     exps = {n: load_experiment(params, n) for n in names or experiment_names(params)}
-    return Outputs(params, load_yaml(root/THESIS_NUMBERS), exps,
+    return Outputs(params, load_yaml(thesis or root/THESIS_NUMBERS), exps,
                    {n: read_optional_json(root/'results'/n/'metrics.json') for n in exps},
                    {n: read_optional_json(root/'runs'/e.run/'train_meta.json') for n, e in exps.items()},
                    {n: read_curves(root/'runs'/e.run) for n, e in exps.items()})
