@@ -1,28 +1,38 @@
 """The README's status tables say what the committed results say."""
 import re
 from pathlib import Path
-from ttsr.report import load_outputs
+from ttsr.config import load_yaml
+from ttsr.report import load_outputs, THESIS_NUMBERS
 from ttsr.findings import findings
 
 ROOT = Path(__file__).resolve().parent.parent
+CPU = ROOT/'results'/'profiles'/'cpu'      # the cpu profile's committed run (params.yaml's `cpu` profile)
 
-def _table_after(text:str, heading:str) -> list[list[str]]:
-    "The cells of the first markdown table after the line starting with `heading` (header and rule dropped)."
+def _table_after(text:str, heading:str) -> tuple[list[str], list[list[str]]]:
+    "Header and cells of the first markdown table after the line starting with `heading`."
     lines = text[text.index(heading):].splitlines()
     start = next(i for i, l in enumerate(lines) if l.startswith('|'))
+    cells = lambda l: [c.strip() for c in l.strip('|').split('|')]
     rows = []
     for l in lines[start + 2:]:
         if not l.startswith('|'): break
-        rows.append([c.strip() for c in l.strip('|').split('|')])
-    return rows
+        rows.append(cells(l))
+    return cells(lines[start]), rows
+
+def _check(header, rows, profile, outputs):
+    "The profile's verdict column holds ttsr.findings' verdicts, and its numbers are ones the checks measured."
+    found = findings(outputs)
+    col, verdict = header.index(f'{profile} profile'), header.index(f'verdict ({profile})')
+    assert [r[0][:2] for r in rows] == [f['finding'][:2] for f in found]
+    assert [r[verdict] for r in rows] == [f['verdict'] for f in found], profile
+    for r, f in zip(rows, found):
+        measured = ' '.join(str(c['ours']) for c in f['checks']).replace('-', '−')
+        for number in re.findall(r'[+−]\d+\.\d\d', r[col]):
+            assert number in measured, (profile, r[0], number, measured)
 
 def test_readme_findings_match_the_results():
-    "Each finding's verdict in the README is the one ttsr.findings computes from results/, and so are its numbers."
-    rows = _table_after((ROOT/'README.md').read_text(), '**The thesis\'s findings**')
-    found = findings(load_outputs(ROOT))
-    assert [r[0][:2] for r in rows] == [f['finding'][:2] for f in found]
-    assert [r[-1] for r in rows] == [f['verdict'] for f in found]
-    for r, f in zip(rows, found):          # every signed number the README quotes is one the checks measured
-        measured = ' '.join(str(c['ours']) for c in f['checks']).replace('-', '−')
-        for number in re.findall(r'[+−]\d+\.\d\d', r[2]):
-            assert number in measured, (r[0], number, measured)
+    "Each finding's verdicts in the README are the ones ttsr.findings computes from the committed results."
+    header, rows = _table_after((ROOT/'README.md').read_text(), '**The thesis\'s findings**')
+    _check(header, rows, 'demo', load_outputs(ROOT))
+    params = {**load_yaml(ROOT/'params.yaml'), 'profile': 'cpu'}
+    _check(header, rows, 'cpu', load_outputs(CPU, params=params, thesis=ROOT/THESIS_NUMBERS))
