@@ -441,7 +441,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  'ttsr.experiment.resolve_profile': ('experiment.html#resolve_profile', 'ttsr/experiment.py'),
                                  'ttsr.experiment.tiny_params': ('experiment.html#tiny_params', 'ttsr/experiment.py')},
             'ttsr.findings': { 'ttsr.findings._check': ('findings.html#_check', 'ttsr/findings.py'),
-                               'ttsr.findings._median_ms': ('findings.html#_median_ms', 'ttsr/findings.py'),
                                'ttsr.findings._thesis_diff': ('findings.html#_thesis_diff', 'ttsr/findings.py'),
                                'ttsr.findings.combine': ('findings.html#combine', 'ttsr/findings.py'),
                                'ttsr.findings.finding_6': ('findings.html#finding_6', 'ttsr/findings.py'),

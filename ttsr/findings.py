@@ -46,10 +46,6 @@ def inside_minus_outside(m:dict|None) -> dict:
 def _check(what:str, d:dict, sign:int) -> dict:
     return {'check': what, 'ours': fmt_paired(d), 'n': d.get('n'), 'verdict': verdict_of(d, sign)}
 
-def _median_ms(m:dict|None) -> float|None:
-    t = ((m or {}).get('methods', {}).get('model') or {}).get('time_per_image_s') or {}
-    return None if t.get('median') is None else 1000 * t['median']
-
 def _thesis_diff(out:Outputs, table:str, a:str, b:str, key:str='psnr') -> str:
     rows = out.thesis[table]['rows']
     return f"{rows[a][key] - rows[b][key]:+.2f} dB ({table.replace('table_', 'Table ').replace('_', '.')}: {rows[a][key]} vs {rows[b][key]})"
@@ -67,13 +63,11 @@ def findings_1_to_5(out:Outputs, base:str='exp1_ttsr') -> list[dict]:
     F.append({'finding': "2. A smaller embedding costs PSNR (and searches faster)",
               'thesis': '; '.join(f"{out.thesis['table_6_4']['rows'][n]['embedding']}: " + _thesis_diff(out, 'table_6_4', n, base).split(' (')[0]
                                   for n in sizes) + f" against 2304; training {', '.join(str(out.thesis['table_6_4']['rows'][n]['train_hours']) for n in [base, *sizes])} h",
-              'checks': [_check(f'{n} - {base}', paired_across(R.get(n), m1), -1) for n in sizes],
-              'time': {n: _median_ms(R.get(n)) for n in [base, *sizes]}})
+              'checks': [_check(f'{n} - {base}', paired_across(R.get(n), m1), -1) for n in sizes]})
     F.append({'finding': "3. Soft attention is worse than hard, and slower",
               'thesis': _thesis_diff(out, 'table_6_2', 'exp3_soft', base) + f"; {out.thesis['timings']['exp3_soft']['inference_ms']} vs "
                         f"{out.thesis['timings'][base]['inference_ms']} ms per image",
-              'checks': [_check(f'exp3_soft - {base}', paired_across(R.get('exp3_soft'), m1), -1)],
-              'time': {n: _median_ms(R.get(n)) for n in (base, 'exp3_soft')}})
+              'checks': [_check(f'exp3_soft - {base}', paired_across(R.get('exp3_soft'), m1), -1)]})
     F.append({'finding': "4. Trainable Q/K projections are worse",
               'thesis': _thesis_diff(out, 'table_6_2', 'exp4_proj', base),
               'checks': [_check(f'exp4_proj - {base}', paired_across(R.get('exp4_proj'), m1), -1)]})
