@@ -57,6 +57,7 @@ THESIS_RECIPES = {   # experiment -> its thesis recipe
     'exp3_soft': _THESIS_SRRAW,                                                                                      # 6.2.3
     'exp4_proj': _THESIS_SRRAW,                                                                                      # 6.2.4
     'exp6_transfer': {**_THESIS_SRRAW, 'start': "the TTSR authors' released TTSR.pt (texture transfer on CUFED)"},  # 6.3.2
+    'exp6_fresh': _THESIS_SRRAW,                        # Figure 6.4's control: Exp 1's run, from fresh weights
 }
 
 # %% ../nbs/74_differences.ipynb #801b6fdc

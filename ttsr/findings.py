@@ -87,10 +87,11 @@ def first_step(curve:pd.DataFrame, target:float, metric:str='val/psnr') -> int|N
     hit = c[c.value >= target]
     return None if hit.empty else int(hit.step.iloc[0])
 
-def finding_6(out:Outputs, base:str='exp1_ttsr', transfer:str='exp6_transfer') -> dict:
-    "Finding 6 from the validation curves: which start reaches the common target PSNR first."
+def finding_6(out:Outputs) -> dict:
+    "Finding 6 from Figure 6.4's two validation curves (thesis_numbers.yaml): which start reaches the common target PSNR first."
+    base, transfer = out.thesis['figures']['fig_6_4']['runs']
     f = {'finding': "6. The texture-transfer start trains faster (Figure 6.4)",
-         'thesis': "Figure 6.4: Exp 6's validation PSNR and SSIM rise faster than Exp 1's (curves only, no numbers)"}
+         'thesis': "Figure 6.4: Exp 6's validation PSNR and SSIM rise faster than those of Exp 1 from fresh weights (curves only, no numbers)"}
     curves = {n: out.curves.get(n) for n in (base, transfer)}
     finals = {n: c[c.metric == 'val/psnr'].sort_values('step').value.iloc[-1] for n, c in curves.items()
               if c is not None and (c.metric == 'val/psnr').any()}
