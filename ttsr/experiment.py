@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Literal
 from .config import from_dict, to_dict, merge, load_yaml
 from .archs.ttsr import TTSRConfig
-from .data.datasets import DataConfig
+from .data.datasets import DataConfig     # imports every dataset module: the registry is complete
+from .data.base import kinds_with, scored_kinds
 from .losses import LossConfig
 from .metrics import PROTOCOLS
 from .baselines import BASELINES, DEFAULT_BASELINES
-
 
 # %% auto #0
 __all__ = ['TrainConfig', 'EvalConfig', 'ExperimentConfig', 'profile_chain', 'resolve_profile', 'experiment_names',
@@ -76,7 +76,7 @@ class TrainConfig:
 # %% ../nbs/39_experiment.ipynb #dc1b3328
 @dataclass
 class EvalConfig:
-    test_set: Literal['ffhq', 'ffhq_partial', 'ffhq_nooverlap', 'cufed5', 'photos']|None = None  # None = the experiment's test_set
+    test_set: str|None = None             # a registered test set (ttsr.data.base.scored_kinds); None = the experiment's test_set
     checkpoint: Literal['final', 'last'] = 'final'  # which checkpoint of the run to evaluate
     max_samples: int|None = None          # cap on test images (None = whole test set; thesis FFHQ: 350)
     batch_size: int = 1                   # test images may differ in size
@@ -90,6 +90,8 @@ class EvalConfig:
     device: str = 'auto'                  # 'auto' = cuda if available else cpu
 
     def __post_init__(self):
+        if self.test_set is not None and self.test_set not in scored_kinds():
+            raise ValueError(f"EvalConfig.test_set: {self.test_set!r} is not a registered test set; expected one of {scored_kinds()}")
         bad = sorted(set(self.baselines) - set(BASELINES))
         if bad: raise ValueError(f"EvalConfig.baselines: unknown {bad}; expected a subset of {sorted(BASELINES)}")
         bad = sorted(set(self.protocols) - set(PROTOCOLS))
@@ -105,8 +107,8 @@ class EvalConfig:
 class ExperimentConfig:
     name: str                             # pipeline name, also the run directory name
     description: str = ''                 # one line: what the experiment tests
-    train_set: Literal['srraw', 'cufed', 'photos'] = 'srraw'  # training data (make_dataset kind)
-    test_set: Literal['ffhq', 'ffhq_partial', 'ffhq_nooverlap', 'cufed5', 'photos'] = 'ffhq'  # test data (make_dataset kind)
+    train_set: str = 'srraw'              # training data: a registered kind with a train split (ttsr.data.base.kinds_with)
+    test_set: str = 'ffhq'                # test data: a registered kind with a test protocol (ttsr.data.base.scored_kinds)
     init_from: str|None = None            # experiment name or checkpoint path to start from; None = fresh init
     trains: bool = True                   # False: no training; evaluates init_from's final weights (Exp 5)
     region: str = 'full'                  # metrics region the report and summary headline (ttsr.evaluate.REGIONS)
@@ -117,6 +119,9 @@ class ExperimentConfig:
     evaluate: EvalConfig = field(default_factory=EvalConfig)
 
     def __post_init__(self):
+        for key, kinds in (('train_set', kinds_with('train')), ('test_set', scored_kinds())):
+            if getattr(self, key) not in kinds:
+                raise ValueError(f"ExperimentConfig.{key}: {getattr(self, key)!r} is not a registered dataset for it; expected one of {kinds}")
         if not self.trains and not self.init_from:
             raise ValueError(f"experiments.{self.name}: trains is false, so init_from must name the experiment whose weights it evaluates")
 

@@ -5,7 +5,7 @@
 # %% ../../nbs/04a_data.base.ipynb #8b25de42
 from __future__ import annotations
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Literal
 import numpy as np
@@ -14,8 +14,8 @@ from .masks import MaskSource
 from .pairs import assemble_sample
 
 # %% auto #0
-__all__ = ['SPLITS', 'DATASETS', 'DataConfig', 'flip_rot', 'DatasetKind', 'register_dataset', 'kinds_with', 'overlap_percent',
-           'masked_note']
+__all__ = ['SPLITS', 'DATASETS', 'DataConfig', 'flip_rot', 'DatasetKind', 'register_dataset', 'kinds_with', 'scored_kinds',
+           'overlap_percent', 'masked_note']
 
 # %% ../../nbs/04a_data.base.ipynb #43f4232b
 @dataclass
@@ -47,6 +47,12 @@ class DataConfig:
     check_files: bool = True                           # vet every image header when a dataset is built
     second_camera: float = 0.0                         # share of training references degraded as a second camera's (ttsr.data.camera; photos only)
     camera_input: float = 0.0                          # share of training inputs given a real wide photo's noise and JPEG (photos only)
+    roots: dict[str, Path] = field(default_factory=dict)  # {kind: folder} of a registered dataset without a field above (`root`)
+
+    def root(self, kind:str) -> Path:
+        "The folder of a registered dataset kind that has no field of its own: `data.roots.<kind>` in params.yaml."
+        if kind not in self.roots: raise ValueError(f"data.roots.{kind}: not set; give the folder of the {kind!r} dataset there in params.yaml")
+        return self.roots[kind]
 
     def __post_init__(self):
         lo, hi = self.overlap_range
@@ -166,6 +172,10 @@ def register_dataset(kind:str, # the name params.yaml uses (train_set, test_set)
 def kinds_with(split:str) -> list[str]:
     "The registered kinds that provide `split` (with 'train': the kinds an experiment can train on)."
     return [k for k, d in DATASETS.items() if split in d.splits]
+
+def scored_kinds() -> list[str]:
+    "The registered kinds an experiment can be scored on: a test split and a test protocol (`describe`)."
+    return [k for k in kinds_with('test') if DATASETS[k].describe is not None]
 
 def overlap_percent(data:DataConfig) -> tuple[int, int]:
     "`data.overlap_range` in whole percent, as the test protocols state it."
