@@ -20,7 +20,7 @@ from .baselines import BASELINES, BASELINE_TITLES, DEFAULT_BASELINES, COMPARED_B
 from .checkpoint import load_model, run_checkpoint
 from .data.datasets import DATASETS, make_dataset
 from .differences import thesis_differences
-from .stats import mean_ci, paired_difference
+from .stats import mean_ci, median_ci, paired_difference
 
 # %% auto #0
 __all__ = ['REGIONS', 'score_image', 'describe_test_set', 'summarise', 'evaluate_model', 'resolve_checkpoint',
@@ -195,7 +195,8 @@ def evaluate_model(model:torch.nn.Module|None, # a TTSR model, or None to score 
                 for region in REGIONS if any(region in s for s in scores[m])}
     if model is not None:
         res['methods']['model']['time_per_image_s'] = {
-            'median': statistics.median(times) if times else None, 'n_images': len(times), 'device': str(device),
+            'median': statistics.median(times) if times else None, 'median_ci95': median_ci(times),
+            'per_image': [round(t, 6) for t in times], 'n_images': len(times), 'device': str(device),
             'device_name': torch.cuda.get_device_name(device) if device.type == 'cuda' else 'cpu',
             'warmup_passes_excluded': 1, 'batch_size': batch_size}
     res['unavailable'] = {'palette': PALETTE_UNAVAILABLE, **not_applicable}

@@ -5,7 +5,7 @@
 # %% ../nbs/77_findings.ipynb #d1778792
 from __future__ import annotations
 import pandas as pd
-from .report import Outputs, paired, paired_across, per_image, fmt_paired, score
+from .report import Outputs, paired, paired_across, time_difference, per_image, fmt_paired, score
 from .stats import paired_difference
 
 # %% auto #0
@@ -63,11 +63,13 @@ def findings_1_to_5(out:Outputs, base:str='exp1_ttsr') -> list[dict]:
     F.append({'finding': "2. A smaller embedding costs PSNR (and searches faster)",
               'thesis': '; '.join(f"{out.thesis['table_6_4']['rows'][n]['embedding']}: " + _thesis_diff(out, 'table_6_4', n, base).split(' (')[0]
                                   for n in sizes) + f" against 2304; training {', '.join(str(out.thesis['table_6_4']['rows'][n]['train_hours']) for n in [base, *sizes])} h",
-              'checks': [_check(f'{n} - {base}', paired_across(R.get(n), m1), -1) for n in sizes]})
+              'checks': [_check(f'{n} - {base}', paired_across(R.get(n), m1), -1) for n in sizes]
+                        + [_check(f'{n} - {base}, inference ms/image', time_difference(R.get(n), m1), -1) for n in sizes]})
     F.append({'finding': "3. Soft attention is worse than hard, and slower",
               'thesis': _thesis_diff(out, 'table_6_2', 'exp3_soft', base) + f"; {out.thesis['timings']['exp3_soft']['inference_ms']} vs "
                         f"{out.thesis['timings'][base]['inference_ms']} ms per image",
-              'checks': [_check(f'exp3_soft - {base}', paired_across(R.get('exp3_soft'), m1), -1)]})
+              'checks': [_check(f'exp3_soft - {base}', paired_across(R.get('exp3_soft'), m1), -1),
+                         _check(f'exp3_soft - {base}, inference ms/image', time_difference(R.get('exp3_soft'), m1), +1)]})
     F.append({'finding': "4. Trainable Q/K projections are worse",
               'thesis': _thesis_diff(out, 'table_6_2', 'exp4_proj', base),
               'checks': [_check(f'exp4_proj - {base}', paired_across(R.get('exp4_proj'), m1), -1)]})

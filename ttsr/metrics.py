@@ -13,9 +13,9 @@ from torch import Tensor, nn
 from torchmetrics.functional.image import structural_similarity_index_measure
 
 # %% auto #0
-__all__ = ['PROTOCOLS', 'Protocol', 'Y_COEFFS', 'SSIM_RADIUS', 'REGION_METRICS', 'INCEPTION_FILENAMES', 'to_8bit', 'rgb_to_y',
-           'psnr', 'ssim_map', 'ssim', 'dilate', 'register_metric', 'psnr_of_regions', 'ssim_of_regions',
-           'find_inception_weights', 'fid_status', 'FIDResult', 'FID']
+__all__ = ['PROTOCOLS', 'Protocol', 'Y_COEFFS', 'SSIM_RADIUS', 'REGION_METRICS', 'METRIC_DIGITS', 'INCEPTION_FILENAMES',
+           'to_8bit', 'rgb_to_y', 'psnr', 'ssim_map', 'ssim', 'dilate', 'register_metric', 'psnr_of_regions',
+           'ssim_of_regions', 'find_inception_weights', 'fid_status', 'FIDResult', 'FID']
 
 # %% ../nbs/30_metrics.ipynb #6fecd523
 PROTOCOLS = {
@@ -112,11 +112,14 @@ def dilate(mask:Tensor, # [N,1,H,W] in {0,1}
 
 # %% ../nbs/30_metrics.ipynb #9d51ee3c
 REGION_METRICS: dict[str, Callable[[Tensor, Tensor, str], Callable[[Tensor|None], float]]] = {}
+METRIC_DIGITS: dict[str, int] = {}    # decimals the reports show of each metric
 
-def register_metric(name:str): # the key metrics.json uses
+def register_metric(name:str, # the key metrics.json uses; the reports' column label is its upper case
+                    digits:int=2, # decimals the reports show
+                   ):
     "Decorator adding `(output [1,3,H,W], target, protocol) -> (region mask [1,1,H,W] or None -> float)` to `REGION_METRICS`."
     def deco(fn):
-        REGION_METRICS[name] = fn
+        REGION_METRICS[name], METRIC_DIGITS[name] = fn, digits
         return fn
     return deco
 
@@ -125,7 +128,7 @@ def psnr_of_regions(output:Tensor, target:Tensor, protocol:Protocol) -> Callable
     "Scorer of `psnr` of one image in any region."
     return lambda mask: float(psnr(output, target, protocol=protocol, mask=mask)[0])
 
-@register_metric('ssim')
+@register_metric('ssim', digits=4)
 def ssim_of_regions(output:Tensor, target:Tensor, protocol:Protocol) -> Callable[[Tensor|None], float]:
     "Scorer of `ssim` of one image in any region, from one SSIM map."
     smap, valid = ssim_map(output, target, protocol)

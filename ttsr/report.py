@@ -13,13 +13,14 @@ from .io import write_json
 from .experiment import ExperimentConfig, load_experiment, experiment_names
 from .viz import read_live_metrics, CI_SUFFIXES
 from .evaluate import REGIONS
+from .metrics import REGION_METRICS, METRIC_DIGITS
 from .stats import paired_difference
 
 # %% auto #0
 __all__ = ['THESIS_NUMBERS', 'APPENDIX_C', 'CURVE_GROUPS', 'VAL_CURVES', 'read_optional_json', 'read_curves', 'Outputs',
            'load_outputs', 'score', 'ci95', 'paired', 'fmt_ci', 'verdict', 'fmt_paired', 'per_image', 'paired_across',
-           'fid', 'gain', 'published_gain', 'regions_present', 'metrics_table', 'reference_use', 'summary_entry',
-           'summary_numbers', 'write_summary', 'curve_groups']
+           'time_difference', 'compare', 'fid', 'gain', 'published_gain', 'regions_present', 'metrics_table', 'numeric',
+           'column_formats', 'reference_use', 'summary_entry', 'summary_numbers', 'write_summary', 'curve_groups']
 
 # %% ../nbs/75_report.ipynb #f0db7ba4
 THESIS_NUMBERS = Path('nbs')/'reports'/'thesis_numbers.yaml'   # relative to the repository root
@@ -78,18 +79,18 @@ def paired(metrics:dict|None, method:str='model', base:str='no_sr', region:str='
     try: return metrics['methods'][method]['vs'][base][region][protocol]
     except (TypeError, KeyError): return {}
 
-def fmt_ci(ci:list|None) -> str|None:
-    "'[low, high]' to 2 decimals, None for no interval."
-    return None if ci is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]"
+def fmt_ci(ci:list|None, digits:int=2) -> str|None:
+    "'[low, high]' to `digits` decimals, None for no interval."
+    return None if ci is None else f"[{ci[0]:.{digits}f}, {ci[1]:.{digits}f}]"
 
 def verdict(d:dict) -> str|None:
     "'resolved' when a paired difference's 95 % CI excludes 0, 'not resolved' when it contains 0, None without one."
     return None if not d or d.get('ci95') is None else ('resolved' if d['resolved'] else 'not resolved')
 
-def fmt_paired(d:dict) -> str|None:
+def fmt_paired(d:dict, digits:int=2) -> str|None:
     "A paired difference as one cell, '+1.23 [0.40, 2.06] resolved'; None without one."
     if not d or d.get('mean') is None: return None
-    return f"{d['mean']:+.2f} {fmt_ci(d.get('ci95')) or '(no CI: one image)'} {verdict(d) or ''}".rstrip()
+    return f"{d['mean']:+.{digits}f} {fmt_ci(d.get('ci95'), digits) or '(no CI: one image)'} {verdict(d) or ''}".rstrip()
 
 def per_image(metrics:dict|None, method:str='model', region:str='full', protocol:str='ttsr', metric:str='psnr') -> list|None:
     "The per-image values behind one mean of `metrics`, in test-set order (None: absent)."
@@ -97,12 +98,25 @@ def per_image(metrics:dict|None, method:str='model', region:str='full', protocol
     except (TypeError, KeyError): return None
 
 def paired_across(a:dict|None, b:dict|None, # two experiments' metrics.json
-                  method_a:str='model', method_b:str='model', region:str='full', protocol:str='ttsr') -> dict:
-    "Experiment a minus experiment b image by image (PSNR), when both scored the same test images; {} otherwise."
+                  method_a:str='model', method_b:str='model', region:str='full', protocol:str='ttsr', metric:str='psnr') -> dict:
+    "Experiment a minus experiment b image by image, when both scored the same test images; {} otherwise."
     if not a or not b or a.get('test_protocol') != b.get('test_protocol') or a.get('test_set') != b.get('test_set'): return {}
-    pa, pb = per_image(a, method_a, region, protocol), per_image(b, method_b, region, protocol)
+    pa, pb = per_image(a, method_a, region, protocol, metric), per_image(b, method_b, region, protocol, metric)
     if pa is None or pb is None or len(pa) != len(pb): return {}
     return paired_difference(pa, pb)
+
+def time_difference(a:dict|None, b:dict|None) -> dict:
+    "Experiment a's model inference time minus b's, image by image (ms), when both timed the same test images on the same device; {} otherwise."
+    ta, tb = (((m or {}).get('methods', {}).get('model') or {}).get('time_per_image_s') or {} for m in (a, b))
+    if not ta.get('per_image') or len(ta['per_image']) != len(tb.get('per_image') or []) or ta.get('device_name') != tb.get('device_name'): return {}
+    if a.get('test_protocol') != b.get('test_protocol') or a.get('test_set') != b.get('test_set'): return {}
+    return paired_difference([1000 * t for t in ta['per_image']], [1000 * t for t in tb['per_image']])
+
+def compare(a:dict|None, b:dict|None, method_a:str='model', method_b:str='no_sr', region:str='full', protocol:str='ttsr',
+            metric:str='psnr') -> dict:
+    "a's `method_a` minus b's `method_b`, image by image: the evaluation's own PSNR record within one run (`paired`), else from the per-image values."
+    own = paired(a, method_a, method_b, region, protocol) if a is b and metric == 'psnr' else {}
+    return own or paired_across(a, b, method_a, method_b, region, protocol, metric)
 
 def fid(metrics:dict|None, method:str='model') -> float|None:
     "The FID of `method`, or None when FID was not computed."
@@ -128,13 +142,28 @@ def regions_present(metrics:dict) -> list[str]:
     return [r for r in REGIONS if r in present]
 
 def metrics_table(metrics:dict, region:str='full', protocol:str='ttsr') -> pd.DataFrame:
-    "One row per method (its title): PSNR with its 95 % CI over images, SSIM and images on `region` in `protocol`."
+    "One row per method (its title): every registered metric with its 95 % CI over images, and the images, on `region` in `protocol`."
     rows = {}
     for m, r in metrics['methods'].items():
         e = r['metrics'].get(region, {}).get(protocol)
-        if e: rows[r['title']] = {'PSNR (ours)': e['psnr'], 'PSNR 95 % CI': fmt_ci(e.get('psnr_ci95')), 'SSIM (ours)': e['ssim'],
-                                  'images': e['n']}
-    return pd.DataFrame(rows).T
+        if not e: continue
+        rows[r['title']] = {**{c: v for k in REGION_METRICS if k in e for c, v in
+                               ((f'{k.upper()} (ours)', e[k]), (f'{k.upper()} 95 % CI', fmt_ci(e.get(f'{k}_ci95'), METRIC_DIGITS[k])))},
+                            'images': e['n']}
+    return numeric(pd.DataFrame(rows).T)
+
+def numeric(df:pd.DataFrame) -> pd.DataFrame:
+    "`df` with its columns of numbers (or None) as numbers; text columns (CIs, verdicts, labels) as they are."
+    for c in df.columns:
+        if all(v is None or isinstance(v, (int, float)) for v in df[c]): df[c] = pd.to_numeric(df[c])
+    return df
+
+def column_formats(df:pd.DataFrame) -> dict:
+    "Styler formats of `df`'s number columns: each registered metric's columns (named from its upper case) to its decimals, others to 2."
+    def digits(c):
+        whole = df[c].dropna().apply(float.is_integer).all()     # counts (images) stored as floats by pandas
+        return next((METRIC_DIGITS[k] for k in REGION_METRICS if k.upper() in c.split()), 0 if whole else 2)
+    return {c: f'{{:.{digits(c)}f}}' for c in df.columns if df[c].dtype.kind == 'f'}
 
 # %% ../nbs/75_report.ipynb #8f9b0821
 def reference_use(metrics:dict|None, protocol:str='ttsr') -> dict:

@@ -9,19 +9,23 @@ import numpy as np
 import scipy.stats
 
 # %% auto #0
-__all__ = ['CI_LEVEL', 'BOOTSTRAP_RESAMPLES', 'mean_ci', 'paired_difference']
+__all__ = ['CI_LEVEL', 'BOOTSTRAP_RESAMPLES', 'mean_ci', 'median_ci', 'paired_difference']
 
 # %% ../nbs/31_stats.ipynb #518b26c8
 CI_LEVEL, BOOTSTRAP_RESAMPLES = 0.95, 2000   # every interval in every metrics.json and report
 
-def mean_ci(values) -> list[float]|None:
-    "The 95 % bootstrap confidence interval of the mean of the finite `values` (scipy's percentile bootstrap); None under 2."
+def mean_ci(values, statistic=np.mean) -> list[float]|None:
+    "The 95 % bootstrap confidence interval of the mean (or `statistic`) of the finite `values` (scipy's percentile bootstrap); None under 2."
     v = np.asarray([x for x in values if x is not None and math.isfinite(x)], float)
     if len(v) < 2: return None
     if np.ptp(v) == 0: return [float(v[0])] * 2
-    r = scipy.stats.bootstrap((v,), np.mean, confidence_level=CI_LEVEL, n_resamples=BOOTSTRAP_RESAMPLES,
+    r = scipy.stats.bootstrap((v,), statistic, confidence_level=CI_LEVEL, n_resamples=BOOTSTRAP_RESAMPLES,
                               method='percentile', rng=np.random.default_rng(0))
     return [float(r.confidence_interval.low), float(r.confidence_interval.high)]
+
+def median_ci(values) -> list[float]|None:
+    "The 95 % bootstrap confidence interval of the median of the finite `values` (timings: robust to a stray slow pass)."
+    return mean_ci(values, np.median)
 
 def paired_difference(a:list[float], b:list[float]) -> dict:
     "Mean of the per-image differences a - b (images where both are finite), its 95 % CI, and whether the CI excludes 0."

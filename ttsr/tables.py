@@ -6,7 +6,8 @@
 from __future__ import annotations
 import pandas as pd
 from matplotlib.figure import Figure
-from .report import Outputs, score, ci95, paired, paired_across, fmt_ci, fmt_paired, verdict, fid, gain, published_gain
+from .report import Outputs, score, ci95, paired, compare, time_difference, numeric, fmt_ci, fmt_paired, verdict, fid, gain, published_gain
+from .metrics import REGION_METRICS, METRIC_DIGITS
 from .differences import THESIS_RECIPES
 from .viz import plot_intervals
 
@@ -15,57 +16,53 @@ __all__ = ['table_6_1', 'table_6_2', 'gains_table', 'table_6_4', 'timings_table'
            'gains_figure']
 
 # %% ../nbs/76_tables.ipynb #af164dcb
-def _ours(m:dict|None, method:str='model', region:str='full') -> dict:
-    "Our mean PSNR on `region` with its 95 % CI and the number of images."
-    return {'PSNR (ours)': score(m, method, region), 'PSNR 95 % CI (ours)': fmt_ci(ci95(m, method, region)),
-            'images': score(m, method, region, metric='n')}
-
-def _numeric(df:pd.DataFrame) -> pd.DataFrame:
-    "Columns of numbers (or None) as numbers; text columns (CIs, verdicts, labels) as they are."
-    for c in df.columns:
-        if all(v is None or isinstance(v, (int, float)) for v in df[c]): df[c] = pd.to_numeric(df[c])
-    return df
+def _ours(m:dict|None, method:str='model', region:str='full', published:dict|None=None, versus:dict|None=None) -> dict:
+    """For every registered metric: our mean on `region` with its 95 % CI over images, the published numbers
+    (`published`: {column label: thesis row or None}; the row's value is under the metric's key) and the paired
+    differences (`versus`: {label: (metrics, method) or None}); then the number of images."""
+    cols = {}
+    for k in REGION_METRICS:
+        K, dg = k.upper(), METRIC_DIGITS[k]
+        cols[f'{K} (ours)'] = score(m, method, region, metric=k)
+        cols[f'{K} 95 % CI (ours)'] = fmt_ci(ci95(m, method, region, metric=k), dg)
+        for label, row in (published or {}).items(): cols[f'{K} {label}'] = (row or {}).get(k)
+        for label, b in (versus or {}).items():
+            cols[f'{K} vs {label} (paired)'] = None if b is None else fmt_paired(compare(m, b[0], method, b[1], region, metric=k), dg)
+    return {**cols, 'images': score(m, method, region, metric='n')}
 
 def table_6_1(out:Outputs) -> pd.DataFrame:
     "Texture transfer on CUFED (Exp 0): loss weights, our PSNR/SSIM, the thesis's 'Reported' (SRNTT's), TTSR's and the thesis's reproduction."
     rows = {}
     for n, t in out.thesis['table_6_1']['rows'].items():
-        m = out.results.get(n)
-        rows[t['label']] = {'rec': t['rec_w'], 'adv': t['adv_w'], 'per': t['per_w'], **_ours(m),
-                            'PSNR thesis "Reported" (SRNTT)': t['psnr_reported'], 'PSNR TTSR paper': t['psnr_ttsr_paper'],
-                            'PSNR thesis: reproduction': t['psnr_thesis'], 'SSIM (ours)': score(m, metric='ssim'),
-                            'SSIM thesis "Reported" (SRNTT)': t['ssim_reported'], 'SSIM TTSR paper': t['ssim_ttsr_paper'],
-                            'SSIM thesis: reproduction': t['ssim_thesis']}
-    return _numeric(pd.DataFrame(rows).T)
+        pub = {'thesis "Reported" (SRNTT)': 'reported', 'TTSR paper': 'ttsr_paper', 'thesis: reproduction': 'thesis'}
+        rows[t['label']] = {'rec': t['rec_w'], 'adv': t['adv_w'], 'per': t['per_w'],
+                            **_ours(out.results.get(n), published={c: {k: t.get(f'{k}_{s}') for k in REGION_METRICS} for c, s in pub.items()})}
+    return numeric(pd.DataFrame(rows).T)
 
 def table_6_2(out:Outputs) -> pd.DataFrame:
-    "Architectures for partial SR + inpainting (Exp 1-4) and No super-resolution: ours and the thesis's."
+    "Architectures for partial SR + inpainting (Exp 1-4) and No super-resolution: ours and the thesis's, each row against No-SR and Exp 1."
     rows, first = {}, next(n for n in out.thesis['table_6_2']['rows'] if n != 'no_sr')
+    base = out.results.get(first)
     for n, t in out.thesis['table_6_2']['rows'].items():
-        m, method = (out.results.get(first), 'no_sr') if n == 'no_sr' else (out.results.get(n), 'model')
-        base = out.results.get(first)
-        rows[t['label']] = {**_ours(m, method), 'PSNR thesis': t['psnr'],
-                            'vs No-SR (paired)': None if n == 'no_sr' else fmt_paired(paired(m)),
-                            f'vs {first} (paired)': None if n in ('no_sr', first) else fmt_paired(paired_across(m, base)),
-                            'SSIM (ours)': score(m, method, metric='ssim'), 'SSIM thesis': t['ssim'],
-                            'FID (ours)': fid(m, method), 'FID thesis': t['fid']}
-    return _numeric(pd.DataFrame(rows).T)
+        m, method = (base, 'no_sr') if n == 'no_sr' else (out.results.get(n), 'model')
+        versus = {'No-SR': None if n == 'no_sr' else (m, 'no_sr'), first: None if n in ('no_sr', first) else (base, 'model')}
+        rows[t['label']] = {**_ours(m, method, published={'thesis': t}, versus=versus), 'FID (ours)': fid(m, method), 'FID thesis': t['fid']}
+    return numeric(pd.DataFrame(rows).T)
 
 def gains_table(out:Outputs) -> pd.DataFrame:
-    "Every evaluated experiment's gain over No super-resolution on its region, ours and (Table 6.2) the thesis's."
+    "Every evaluated experiment's gain over No super-resolution on its region, ours with its paired 95 % CI and (Table 6.2) the thesis's."
     rows = {}
     for n, m in out.results.items():
-        g = gain(m, out.experiments[n].region)
+        region = out.experiments[n].region
+        g = gain(m, region)
         if g is None: continue
-        p = published_gain(out.thesis, n) or {}
-        d = paired(m, region=out.experiments[n].region)
-        rows[n] = {'region': out.experiments[n].region, 'PSNR gain (ours)': g['psnr_gain_db'], 'SSIM gain (ours)': g['ssim_gain'],
+        p, d = published_gain(out.thesis, n) or {}, paired(m, region=region)
+        rows[n] = {'region': region, 'PSNR gain (ours)': g['psnr_gain_db'], 'SSIM gain (ours)': g['ssim_gain'],
                    'PSNR gain thesis': p.get('psnr_gain_db'), 'SSIM gain thesis': p.get('ssim_gain'),
-                   'PSNR gain 95 % CI (paired)': fmt_ci(d.get('ci95')), 'images': d.get('n'), 'gain': verdict(d)}
-    cols = ['region', 'PSNR gain (ours)', 'SSIM gain (ours)', 'PSNR gain thesis', 'SSIM gain thesis', 'PSNR gain 95 % CI (paired)', 'images', 'gain']
-    df = pd.DataFrame(rows, index=cols).T
-    for c in cols[1:5]: df[c] = pd.to_numeric(df[c])
-    return df
+                   **{f'{k.upper()} gain 95 % CI (paired)': fmt_ci(compare(m, m, 'model', 'no_sr', region, metric=k).get('ci95'), METRIC_DIGITS[k])
+                      for k in REGION_METRICS},
+                   'images': d.get('n'), 'gain': verdict(d)}
+    return numeric(pd.DataFrame(rows).T)
 
 # %% ../nbs/76_tables.ipynb #b105a640
 def _minutes(meta:dict|None) -> float|None:
@@ -78,23 +75,23 @@ def table_6_4(out:Outputs) -> pd.DataFrame:
         m, meta = out.results.get(n), out.metas.get(n) or {}
         rows[f"{t['embedding']} ({n})"] = {
             'batch (ours)': meta.get('global_batch_size', meta.get('batch_size')), 'batch thesis': THESIS_RECIPES[n]['batch_size'],
-            'train time (ours), min': _minutes(meta), 'train time thesis, h': t['train_hours'], **_ours(m), 'PSNR thesis': t['psnr'],
-            f'vs {first} (paired)': None if n == first else fmt_paired(paired_across(m, out.results.get(first))),
-            'SSIM (ours)': score(m, metric='ssim'), 'SSIM thesis': t['ssim'], 'FID (ours)': fid(m), 'FID thesis': t['fid']}
-    return _numeric(pd.DataFrame(rows).T)
+            'train time (ours), min': _minutes(meta), 'train time thesis, h': t['train_hours'],
+            **_ours(m, published={'thesis': t}, versus={first: None if n == first else (out.results.get(first), 'model')}),
+            'FID (ours)': fid(m), 'FID thesis': t['fid']}
+    return numeric(pd.DataFrame(rows).T)
 
 def timings_table(out:Outputs) -> pd.DataFrame:
-    "Inference time per image and training time of the experiments the thesis timed (section 6.2.3)."
-    rows = {}
+    "Inference time per image (median, its 95 % CI, the images timed, each against the first row image by image) and training time of the experiments the thesis timed (section 6.2.3)."
+    rows, first = {}, next(iter(out.thesis['timings']))
     for n, pt in out.thesis['timings'].items():
-        t = ((out.results.get(n) or {}).get('methods', {}).get('model') or {}).get('time_per_image_s') or {}
+        m = out.results.get(n)
+        t = (((m or {}).get('methods', {}).get('model') or {}).get('time_per_image_s')) or {}
         rows[n] = {'inference ms/image (ours)': 1000 * t['median'] if t.get('median') is not None else None,
+                   'ms 95 % CI (ours)': fmt_ci([1000 * v for v in t['median_ci95']] if t.get('median_ci95') else None, 1),
+                   'images timed': t.get('n_images'), f'ms vs {first} (paired)': None if n == first else fmt_paired(time_difference(m, out.results.get(first)), 1),
                    'device (ours)': t.get('device_name'), 'inference ms/image thesis': pt.get('inference_ms'),
                    'train time (ours), min': _minutes(out.metas.get(n)), 'train time thesis, h': pt.get('train_hours')}
-    df = pd.DataFrame(rows).T
-    for c in df.columns:
-        if c != 'device (ours)': df[c] = pd.to_numeric(df[c])
-    return df
+    return numeric(pd.DataFrame(rows).T)
 
 # %% ../nbs/76_tables.ipynb #e1ff9e84
 def table_experiments(out:Outputs, table:str) -> list[str]:
@@ -102,23 +99,21 @@ def table_experiments(out:Outputs, table:str) -> list[str]:
     return [n for n in out.thesis[table]['rows'] if n in out.experiments]
 
 def table_6_5(out:Outputs) -> pd.DataFrame:
-    "Inpainting without overlap (Exp 5): hole pixels against HR and LR for our model and baselines, and the thesis's rows."
+    "Inpainting without overlap (Exp 5): hole pixels against HR and LR for our model and baselines (each against Telea), and the thesis's rows."
     rows = {}
     for n in table_experiments(out, 'table_6_5'):
         m = out.results[n] or {'methods': {}}
         for method, info in m['methods'].items():
-            rows[f"{info['title']} (ours)"] = {
-                'HR PSNR': score(m, method, 'masked_vs_hr'), 'HR PSNR 95 % CI': fmt_ci(ci95(m, method, 'masked_vs_hr')),
-                'HR SSIM': score(m, method, 'masked_vs_hr', metric='ssim'), 'LR PSNR': score(m, method, 'masked_vs_lr'),
-                'LR PSNR 95 % CI': fmt_ci(ci95(m, method, 'masked_vs_lr')), 'LR SSIM': score(m, method, 'masked_vs_lr', metric='ssim'),
-                'images': score(m, method, 'masked_vs_hr', metric='n'),
-                'HR PSNR vs Telea (paired)': None if method == 'telea' else fmt_paired(paired_across(m, m, method, 'telea', 'masked_vs_hr')),
-                'HR FID (whole image)': fid(m, method), 'LR FID (whole image)': None}   # not computed: ttsr.differences, `lr_fid`
+            row = {}
+            for truth in ('HR', 'LR'):
+                ours = _ours(m, method, f'masked_vs_{truth.lower()}', versus={'Telea': None if method == 'telea' else (m, 'telea')})
+                row.update({f'{truth} {c.replace(" (ours)", "")}': v for c, v in ours.items() if c != 'images'})
+            rows[f"{info['title']} (ours)"] = {**row, 'images': score(m, method, 'masked_vs_hr', metric='n'),
+                                               'HR FID (whole image)': fid(m, method), 'LR FID (whole image)': None}   # not computed: ttsr.differences, `lr_fid`
     for t in out.thesis['table_6_5']['rows'].values():
-        rows[f"{t['label']} (thesis, published)"] = {'HR PSNR': t['hr_psnr'], 'HR SSIM': t['hr_ssim'], 'LR PSNR': t['lr_psnr'],
-                                                     'LR SSIM': t['lr_ssim'], 'HR FID (whole image)': t['hr_fid'],
-                                                     'LR FID (whole image)': t['lr_fid']}
-    return _numeric(pd.DataFrame(rows).T)
+        rows[f"{t['label']} (thesis, published)"] = {**{f'{truth} {k.upper()}': t.get(f'{truth.lower()}_{k}') for truth in ('HR', 'LR') for k in REGION_METRICS},
+                                                     'HR FID (whole image)': t['hr_fid'], 'LR FID (whole image)': t['lr_fid']}
+    return numeric(pd.DataFrame(rows).T)
 
 # %% ../nbs/76_tables.ipynb #e372af81
 def gains_figure(out:Outputs) -> Figure:
