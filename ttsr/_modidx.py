@@ -620,6 +620,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
             'ttsr.shipped': { 'ttsr.shipped._cpu_name': ('shipped.html#_cpu_name', 'ttsr/shipped.py'),
                               'ttsr.shipped._fmt': ('shipped.html#_fmt', 'ttsr/shipped.py'),
                               'ttsr.shipped._git': ('shipped.html#_git', 'ttsr/shipped.py'),
+                              'ttsr.shipped.card_intervals': ('shipped.html#card_intervals', 'ttsr/shipped.py'),
                               'ttsr.shipped.card_markdown': ('shipped.html#card_markdown', 'ttsr/shipped.py'),
                               'ttsr.shipped.card_numbers': ('shipped.html#card_numbers', 'ttsr/shipped.py'),
                               'ttsr.shipped.check_targets': ('shipped.html#check_targets', 'ttsr/shipped.py'),

@@ -14,7 +14,8 @@ from .data.photos import PHOTOS, TRAIN_PHOTOS, VAL_PHOTOS, TEST_PHOTOS, PhotoPai
 from .evaluate import evaluate_model
 from .baselines import ref_origin
 from .experiment import load_experiment
-from .report import reference_use, score
+from .report import reference_use, score, paired_across, fmt_ci
+from .findings import inside_minus_outside
 from .io import write_text
 import numpy as np
 import yaml
@@ -26,8 +27,8 @@ from .evaluate import score_image
 from .viz import to_uint8, source_map
 
 # %% auto #0
-__all__ = ['TARGETS', 'FIGURE_PAIR', 'card_numbers', 'check_targets', 'measure', 'search_accuracy', 'restoration_figure',
-           'card_markdown', 'real_pairs', 'ship']
+__all__ = ['TARGETS', 'FIGURE_PAIR', 'card_numbers', 'card_intervals', 'check_targets', 'measure', 'search_accuracy',
+           'restoration_figure', 'card_markdown', 'real_pairs', 'ship']
 
 # %% ../nbs/58_shipped.ipynb #82125e28
 TARGETS = {   # issue 9: what the shipped model must show on held-out pairs (dB, TTSR-Y protocol)
@@ -44,6 +45,15 @@ def card_numbers(res:dict, # `evaluate_model` result with the 'model', 'no_sr' a
     gain = lambda method, region: d(score(res, method, region, protocol), score(res, 'no_sr', region, protocol))
     return {**dict.fromkeys(TARGETS), **reference_use(res, protocol), 'full_gain_db': gain('model', 'full'),
             'fusion_inside_gain_db': gain('fusion', 'inside_overlap'), 'n_images': res['n_images'], 'n_masked': res['n_masked']}
+
+def card_intervals(regions:dict, # method -> region -> protocol -> metrics entry with per-image values (`measure`'s 'regions')
+                   protocol:str='ttsr') -> dict:
+    "Each card number's paired difference over the test pairs, with its 95 % CI ({} where the per-image values are missing)."
+    m = {'methods': {k: {'metrics': v} for k, v in regions.items()}}
+    d = lambda a, b, region: paired_across(m, m, a, b, region, protocol)
+    return {'inside_gain_db': d('model', 'no_sr', 'inside_overlap'), 'outside_gain_db': d('model', 'no_sr', 'outside_overlap'),
+            'inside_minus_outside_db': inside_minus_outside(m), 'holes_inside_vs_telea_db': d('model', 'telea', 'masked_inside_overlap'),
+            'full_gain_db': d('model', 'no_sr', 'full'), 'fusion_inside_gain_db': d('fusion', 'no_sr', 'inside_overlap')}
 
 def check_targets(h:dict) -> dict:
     "target name -> {'value', 'bound', 'met'} for a `card_numbers` dict."
@@ -151,18 +161,26 @@ def card_markdown(info:dict) -> str:
              f"PSNR (dB, TTSR protocol: Y channel) on {m['on_grid']['headline']['n_images']} fixed pairs cut from the held-out photos "
              f"{', '.join(m['on_grid']['photos'])} ({m['on_grid']['headline']['n_masked']} with stroke holes), "
              "input and reference overlapping by 20-60 %. *On grid*: the reference offset is a multiple of 4 output pixels, "
-             "as `ttsr-complete` resamples it; *off grid*: any offset.", "",
-             "| quantity | target | on grid | off grid |", "|---|---|---|---|"]
+             "as `ttsr-complete` resamples it; *off grid*: any offset. Each number is a paired difference over the pairs "
+             "(hole pixels: over the pairs with holes), with its 95 % bootstrap CI (`ttsr.stats`); a target is met by the mean.", "",
+             "| quantity | target | on grid | off grid | pairs |", "|---|---|---|---|---|"]
+    ci = {g: card_intervals(m[g]['regions']) for g in ('on_grid', 'off_grid')}
+    cell = lambda g, k, v: f"{_fmt(v)} {fmt_ci(ci[g].get(k, {}).get('ci95')) or ''}".rstrip()
+    pairs = lambda k: ci['on_grid'].get(k, {}).get('n', 'n/a')
     for k, (bound, text) in TARGETS.items():
         on, off = m['on_grid']['targets'][k], m['off_grid']['targets'][k]
-        lines.append(f"| {text} | >= {bound:+.1f} | {_fmt(on['value'])} {'(met)' if on['met'] else '(NOT met)'} | {_fmt(off['value'])} |")
-    fus = lambda g: _fmt(m[g]['headline'].get('fusion_inside_gain_db'))
-    lines.append(f"| the classical fusion's gain where the reference covers (`ttsr.fusion`, for comparison) | - | {fus('on_grid')} | {fus('off_grid')} |")
-    lines.append(f"| gain over No super-resolution, whole output | - | {_fmt(m['on_grid']['headline']['full_gain_db'])} | {_fmt(m['off_grid']['headline']['full_gain_db'])} |")
-    lines += ["", "Region means per method (PSNR dB):", "", "| region | " + " | ".join(m['on_grid']['regions']) + " |",
-              "|---|" + "---|" * len(m['on_grid']['regions'])]
-    for region in m['on_grid']['regions']['model']:
-        lines.append(f"| {region} | " + " | ".join(_fmt(v.get(region, {}).get('ttsr', {}).get('psnr'), '.2f') for v in m['on_grid']['regions'].values()) + " |")
+        lines.append(f"| {text} | >= {bound:+.1f} | {cell('on_grid', k, on['value'])} {'(met)' if on['met'] else '(NOT met)'} | "
+                     f"{cell('off_grid', k, off['value'])} | {pairs(k)} |")
+    for k, text in (('fusion_inside_gain_db', "the classical fusion's gain where the reference covers (`ttsr.fusion`, for comparison)"),
+                    ('full_gain_db', 'gain over No super-resolution, whole output')):
+        lines.append(f"| {text} | - | {cell('on_grid', k, m['on_grid']['headline'].get(k))} | {cell('off_grid', k, m['off_grid']['headline'].get(k))} | {pairs(k)} |")
+    regions = m['on_grid']['regions']
+    lines += ["", "Region means per method on grid (PSNR dB, 95 % CI over the pairs):", "", "| region | pairs | " + " | ".join(regions) + " |",
+              "|---|---|" + "---|" * len(regions)]
+    for region in regions['model']:
+        e = lambda v: v.get(region, {}).get('ttsr', {})
+        lines.append(f"| {region} | {e(regions['model']).get('n', 'n/a')} | "
+                     + " | ".join(f"{_fmt(e(v).get('psnr'), '.2f')} {fmt_ci(e(v).get('psnr_ci95')) or ''}".rstrip() for v in regions.values()) + " |")
     sa = {k: m[k].get('search') or {} for k in ('on_grid', 'off_grid')}
     pct = lambda v: 'n/a' if v is None else f"{100 * v:.0f} %"
     lines += ["", "Relevance search (`search_accuracy`): the query picks the right reference patch (off grid: the nearest one) for "
