@@ -8,7 +8,7 @@ import argparse, contextlib, io, sys, warnings
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['USER_ERRORS', 'capture']
+__all__ = ['USER_ERRORS', 'command_parser', 'capture']
 
 # %% ../nbs/60_cli.ipynb #b0a0bdde
 USER_ERRORS = (FileNotFoundError, ValueError, KeyError, TypeError, NotImplementedError)
@@ -44,6 +44,17 @@ def _experiment_args(p:argparse.ArgumentParser):
     p.add_argument('experiment', metavar='EXP', help="experiment name, a key of `experiments` in the params file")
     _params_arg(p)
     p.add_argument('--runs-dir', type=Path, default=Path('runs'), help="folder of the run directories (default: runs)")
+
+def command_parser(prog:str, # the console script's name
+                   description:str, # what it does, for --help
+                   experiment:bool=False, # add EXP, --params and --runs-dir (a command on one experiment's run)
+                   params:bool=False, # add --params alone
+                  ) -> argparse.ArgumentParser:
+    "The parser of one console script, with the arguments the commands share; `_run` parses and runs with it."
+    p = argparse.ArgumentParser(prog=prog, description=description)
+    if experiment: _experiment_args(p)
+    elif params: _params_arg(p)
+    return p
 
 def capture(main, # a command's entry point, e.g. `ttsr.commands.train.train_main`
             argv:list[str], # its arguments

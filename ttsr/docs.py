@@ -8,7 +8,7 @@ import argparse, concurrent.futures as cf, html, json, multiprocessing as mp, re
 from pathlib import Path
 import os, tomllib
 import yaml, nbformat
-from .cli import _run
+from .cli import _run, command_parser
 from .render import write_html
 
 # %% auto #0
@@ -220,8 +220,8 @@ def build_site(out:str|Path|None=None, # site folder (default: nbdev's doc_path,
 # %% ../nbs/95_docs.ipynb #84a953b8
 def docs_main(argv:list[str]|None=None) -> int:
     "Entry point of `ttsr-docs`."
-    p = argparse.ArgumentParser(prog='ttsr-docs', description="Build the documentation site offline: the "
-                                "nbdev-processed notebooks and the rendered reports as static HTML (open index.html).")
+    p = command_parser('ttsr-docs', "Build the documentation site offline: the "
+                       "nbdev-processed notebooks and the rendered reports as static HTML (open index.html).")
     p.add_argument('--out', type=Path, default=None, help="site folder, deleted and rebuilt (default: nbdev's doc_path, _docs)")
     p.add_argument('--nbs', type=Path, default=None, help="notebook folder (default: nbdev's nbs_path)")
     p.add_argument('--reports', type=Path, default=None, help='rendered reports (default: results/reports, skipped if absent)')

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse, dataclasses, json, os, subprocess, sys, tempfile, time
 from pathlib import Path
 import torch
-from .cli import _run, _params_arg
+from .cli import _run, command_parser
 from .io import DeviceError, write_text
 from .experiment import load_experiment, tiny_params
 from .archs.ttsr import TTSR
@@ -104,10 +104,9 @@ def check_ddp(out:Path) -> dict:
 # %% ../nbs/96_gpu_check.ipynb #1a5762fb
 def gpu_check_main(argv:list[str]|None=None) -> int:
     "Entry point of `ttsr-gpu-check`."
-    p = argparse.ArgumentParser(prog='ttsr-gpu-check', description="Check the CUDA paths on a machine with a GPU; "
-                                "one JSON line per check (forward with bf16 autocast, inference memory and time, "
-                                "CUDA training with AMP, torchrun with NCCL).")
-    _params_arg(p)
+    p = command_parser('ttsr-gpu-check', "Check the CUDA paths on a machine with a GPU; "
+                       "one JSON line per check (forward with bf16 autocast, inference memory and time, "
+                       "CUDA training with AMP, torchrun with NCCL).", params=True)
     p.add_argument('--out', type=Path, default=None, help="folder for the training runs (default: $OUT, else a new temporary folder)")
     p.add_argument('--skip-ddp', action='store_true', help="skip the torchrun (NCCL) training check")
     def command(a):

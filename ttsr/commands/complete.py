@@ -6,7 +6,7 @@
 from __future__ import annotations
 import argparse
 from pathlib import Path
-from ..cli import _run
+from ..cli import _run, command_parser
 from ..infer import DEFAULT_TILE
 from ..complete import complete_files, SEARCHES, DEFAULT_WINDOW_RADIUS
 from .infer import _model_args, _tiling_args, _check_tiling
@@ -17,9 +17,9 @@ __all__ = ['complete_main']
 # %% ../../nbs/60e_commands.complete.ipynb #4647a05f
 def complete_main(argv:list[str]|None=None) -> int:
     "Entry point of `ttsr-complete`."
-    p = argparse.ArgumentParser(prog='ttsr-complete', description="Complete your wide photo with your tele photo: "
-                                "register them, enlarge the wide one to the tele's pixel density (at most 4x) with the tele's detail where "
-                                "they overlap and agree, fill masked holes.")
+    p = command_parser('ttsr-complete', "Complete your wide photo with your tele photo: "
+                       "register them, enlarge the wide one to the tele's pixel density (at most 4x) with the tele's detail where "
+                       "they overlap and agree, fill masked holes.")
     p.add_argument('wide', metavar='WIDE', type=Path, help="the wide photo: camera raw (DNG, ARW, CR2, NEF, ...) or JPEG/PNG/TIFF/HEIC")
     p.add_argument('tele', metavar='TELE', type=Path, help="the tele photo of the same scene, same kinds of file")
     p.add_argument('-o', '--out', type=Path, required=True, help="output PNG, upright, at --scale times the wide photo's size")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 from ..config import load_yaml
-from ..cli import _run, _experiment_args
+from ..cli import _run, command_parser
 from ..experiment import load_experiment
 from ..evaluate import evaluate_experiment
 
@@ -24,10 +24,9 @@ def evaluate(experiment:str, # experiment name
 
 def evaluate_main(argv:list[str]|None=None) -> int:
     "Entry point of `ttsr-evaluate`."
-    p = argparse.ArgumentParser(prog='ttsr-evaluate', description="Evaluate one experiment's checkpoint and the "
-                                "baselines on its test set; writes results/EXP/metrics.json, samples/*.png and "
-                                "attention/*.png. Settings come from the experiment's `evaluate` section.")
-    _experiment_args(p)
+    p = command_parser('ttsr-evaluate', "Evaluate one experiment's checkpoint and the "
+                       "baselines on its test set; writes results/EXP/metrics.json, samples/*.png and "
+                       "attention/*.png. Settings come from the experiment's `evaluate` section.", experiment=True)
     p.add_argument('--results-dir', type=Path, default=Path('results'), help="where results/EXP/ goes (default: results)")
     def command(a):
         res = evaluate(a.experiment, a.params, a.runs_dir, a.results_dir)

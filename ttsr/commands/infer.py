@@ -6,7 +6,7 @@
 from __future__ import annotations
 import argparse
 from pathlib import Path
-from ..cli import _run
+from ..cli import _run, command_parser
 from ..infer import infer_files, MAX_PIXELS, DEFAULT_HALO
 from ..io import resolve_device
 
@@ -16,8 +16,8 @@ __all__ = ['infer_main']
 # %% ../../nbs/60d_commands.infer.ipynb #07ed6b9e
 def infer_main(argv:list[str]|None=None) -> int:
     "Entry point of `ttsr-infer`."
-    p = argparse.ArgumentParser(prog='ttsr-infer', description="Restore your own photo: enlarge the wide input x4 "
-                                "with the texture of an overlapping high-resolution reference, filling masked holes.")
+    p = command_parser('ttsr-infer', "Restore your own photo: enlarge the wide input x4 "
+                       "with the texture of an overlapping high-resolution reference, filling masked holes.")
     _model_args(p)                                     # --checkpoint first: the shipped model unless given
     p.add_argument('--lr', type=Path, required=True, help="input image (the wide, low-resolution photo); output is 4x its size")
     p.add_argument('--ref', type=Path, required=True, help="reference image at the output's pixel density (4x the input's)")

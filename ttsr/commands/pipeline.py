@@ -6,7 +6,7 @@
 from __future__ import annotations
 import argparse
 from pathlib import Path
-from ..cli import _run, _params_arg
+from ..cli import _run, command_parser
 from ..pipeline import write_dvc_yaml
 
 # %% auto #0
@@ -15,9 +15,8 @@ __all__ = ['pipeline_main']
 # %% ../../nbs/60g_commands.pipeline.ipynb #48afea75
 def pipeline_main(argv:list[str]|None=None) -> int:
     "Entry point of `ttsr-pipeline`."
-    p = argparse.ArgumentParser(prog='ttsr-pipeline', description="Write dvc.yaml's per-experiment stage tables and plots "
-                                "from the params file's experiments (the same in every profile).")
-    _params_arg(p)
+    p = command_parser('ttsr-pipeline', "Write dvc.yaml's per-experiment stage tables and plots "
+                       "from the params file's experiments (the same in every profile).", params=True)
     p.add_argument('--dvc-yaml', type=Path, default=Path('dvc.yaml'), help="pipeline file to update (default: dvc.yaml)")
     p.add_argument('--check', action='store_true', help="write nothing; exit 1 if the file is out of date")
     stale = []

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse, json
 from pathlib import Path
 from ..config import load_yaml, from_dict
-from ..cli import _run, _params_arg
+from ..cli import _run, command_parser
 from ..experiment import load_experiment, experiment_names
 from ..data.prepare import PrepareConfig, prepare_srraw
 from ..data.demo_pairs import build_demo_data
@@ -46,7 +46,6 @@ def prepare(params:str|Path|dict='params.yaml') -> dict:
 
 def prepare_main(argv:list[str]|None=None) -> int:
     "Entry point of `ttsr-prepare`."
-    p = argparse.ArgumentParser(prog='ttsr-prepare', description="Build the demo data and the aligned "
-                                "SR-RAW pair cache that training reads. Everything it does is set in the params file.")
-    _params_arg(p)
+    p = command_parser('ttsr-prepare', "Build the demo data and the aligned "
+                       "SR-RAW pair cache that training reads. Everything it does is set in the params file.", params=True)
     return _run(p, lambda a: print(json.dumps(prepare(a.params))), argv)

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import argparse
 from pathlib import Path
-from ..cli import _run
+from ..cli import _run, command_parser
 from ..render import render
 
 # %% auto #0
@@ -15,8 +15,8 @@ __all__ = ['report_main']
 # %% ../../nbs/60f_commands.report.ipynb #ddd9e85a
 def report_main(argv:list[str]|None=None) -> int:
     "Entry point of `ttsr-report`."
-    p = argparse.ArgumentParser(prog='ttsr-report', description="Render an experiment report or the summary from what "
-                                "the pipeline stages wrote, as results/reports/<name>.ipynb and .html.")
+    p = command_parser('ttsr-report', "Render an experiment report or the summary from what "
+                       "the pipeline stages wrote, as results/reports/<name>.ipynb and .html.")
     p.add_argument('kind', choices=['experiment', 'summary'], help="one experiment's report, or the summary of all")
     p.add_argument('experiment', metavar='EXP', nargs='?', help="experiment name (kind experiment)")
     p.add_argument('--root', type=Path, default=Path('.'), help="repository root: params.yaml, nbs/reports/, runs/, results/ (default: .)")

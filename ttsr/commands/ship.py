@@ -6,7 +6,7 @@
 from __future__ import annotations
 import argparse
 from pathlib import Path
-from ..cli import _run, _params_arg
+from ..cli import _run, command_parser
 from ..shipped import ship, restoration_figure
 from ..infer import DEFAULT_CHECKPOINT
 from ..checkpoint import load_model
@@ -18,11 +18,10 @@ __all__ = ['ship_main']
 # %% ../../nbs/60h_commands.ship.ipynb #c3ce6186
 def ship_main(argv:list[str]|None=None) -> int:
     "Entry point of `ttsr-ship`."
-    p = argparse.ArgumentParser(prog='ttsr-ship', description="Export a recipe's trained weights to models/ (the model "
-                                "ttsr-infer uses by default), measure them on the held-out photos and write the model "
-                                "card models/README.md with the numbers measured.")
+    p = command_parser('ttsr-ship', "Export a recipe's trained weights to models/ (the model "
+                       "ttsr-infer uses by default), measure them on the held-out photos and write the model "
+                       "card models/README.md with the numbers measured.", params=True)
     p.add_argument('recipe', nargs='?', default='ttsr_mini', help="a key of `recipes` in the params file (default: ttsr_mini, the shipped model)")
-    _params_arg(p)
     p.add_argument('--runs-dir', type=Path, default=Path('runs'), help="folder of the run directories (default: runs)")
     p.add_argument('--checkpoint', choices=['final', 'last'], default='final',
                    help="'last' ships a run stopped early (its last complete epoch); the card says so")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 from ..config import load_yaml
-from ..cli import _run, _experiment_args
+from ..cli import _run, command_parser
 from ..experiment import load_experiment
 from ..train import train_experiment
 
@@ -17,10 +17,9 @@ __all__ = ['train_main']
 # %% ../../nbs/60b_commands.train.ipynb #c4b82227
 def train_main(argv:list[str]|None=None) -> int:
     "Entry point of `ttsr-train`."
-    p = argparse.ArgumentParser(prog='ttsr-train', description="Train one experiment of the params file into "
-                                "runs/EXP/ (checkpoints, DVCLive logs, train_meta.json). Several GPUs or CPU "
-                                "processes: torchrun --nproc_per_node N $(which ttsr-train) EXP.")
-    _experiment_args(p)
+    p = command_parser('ttsr-train', "Train one experiment of the params file into "
+                       "runs/EXP/ (checkpoints, DVCLive logs, train_meta.json). Several GPUs or CPU "
+                       "processes: torchrun --nproc_per_node N $(which ttsr-train) EXP.", experiment=True)
     p.add_argument('--no-resume', action='store_true',
                    help="start from scratch even if runs/EXP/checkpoints/last.pt exists (default: resume)")
     def command(a):
