@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
+from importlib.resources import files
 from typing import Literal
 from .config import from_dict, to_dict, merge, load_yaml
 from .archs.ttsr import TTSRConfig
@@ -17,8 +18,8 @@ from .metrics import PROTOCOLS
 from .baselines import BASELINES, DEFAULT_BASELINES
 
 # %% auto #0
-__all__ = ['TrainConfig', 'EvalConfig', 'ExperimentConfig', 'profile_chain', 'resolve_profile', 'experiment_names',
-           'load_experiment', 'tiny_params', 'model_variants']
+__all__ = ['REPO_PARAMS', 'TINY_RUN', 'TrainConfig', 'EvalConfig', 'ExperimentConfig', 'profile_chain', 'resolve_profile',
+           'experiment_names', 'load_experiment', 'tiny_params', 'model_variants']
 
 # %% ../nbs/39_experiment.ipynb #9c9fae30
 @dataclass
@@ -197,30 +198,25 @@ def load_experiment(params:dict|str|Path, # the params dict or a params.yaml pat
     return from_dict(ExperimentConfig, {**cfg, 'name': name}, where=name)
 
 # %% ../nbs/39_experiment.ipynb #9d2c6c36
+REPO_PARAMS = Path(str(files('ttsr'))).parent/'params.yaml'   # the repository's params.yaml (an editable install)
+TINY_RUN = {'train': {'epochs': 2, 'warmup_epochs': 1, 'batch_size': 2, 'num_workers': 0, 'steps_per_epoch': 4,
+                      'max_val_samples': 2, 'log_every': 2},
+            'evaluate': {'max_samples': 4, 'fid': False}}          # what tiny_params shortens in the demo profile
+
 def tiny_params(data_root:str|Path='data/demo', # where the demo data lives
+                params:dict|str|Path|None=None, # the params to cut down (default: REPO_PARAMS)
+                names:tuple[str, ...]=('exp0_rec', 'exp0_all', 'exp1_ttsr', 'exp6_transfer'), # the experiments kept
                ) -> dict:
-    "A tiny params dict (params.yaml layout) for tests and demos on a CPU."
-    data_root = Path(data_root)
-    return {
-        'profile': 'demo',
-        'data': {'srraw_root': str(data_root/'srraw'), 'ffhq_root': str(data_root/'ffhq'),
-                 'cufed_root': str(data_root/'cufed')},
-        'defaults': {'model': {}, 'loss': {'rec_w': 1.0, 'per_w': 1e-2, 'tpl_w': 1e-2, 'adv_w': 1e-3},
-                     'train': {}, 'evaluate': {}},
-        'profiles': {
-            'demo': {'data': {'crop_size': 64},
-                     'defaults': {'model': {'n_feats': 8, 'num_res_blocks': [1, 1, 1, 1]},
-                                  'train': {'epochs': 2, 'warmup_epochs': 1, 'batch_size': 2, 'num_workers': 0,
-                                            'steps_per_epoch': 4, 'max_val_samples': 2, 'log_every': 2},
-                                  'evaluate': {'max_samples': 4, 'fid': False}}},
-            'paper': {'data': {'crop_size': 256}, 'defaults': {}}},
-        'experiments': {
-            'exp0_rec': {'description': 'TTSR on CUFED, reconstruction loss only', 'train_set': 'cufed',
-                         'test_set': 'cufed5', 'loss': {'per_w': 0.0, 'tpl_w': 0.0, 'adv_w': 0.0},
-                         'train': {'warmup_epochs': 0}, 'profiles': {'paper': {'train': {'epochs': 200, 'batch_size': 9}}}},
-            'exp1_ttsr': {'description': 'TTSR baseline for partial SR + inpainting'},
-            'exp6_transfer': {'description': 'Exp 1 initialised from the Exp 0 weights', 'init_from': 'exp0_rec'}},
-    }
+    "params.yaml cut down for tests and demos on a CPU: experiments `names` in the demo profile at `TINY_RUN` sizes, data under `data_root`."
+    if params is None and not REPO_PARAMS.is_file():
+        raise FileNotFoundError(f"{REPO_PARAMS}: not found; tiny_params cuts down the repository's params.yaml (pass params=)")
+    p = params if isinstance(params, dict) else load_yaml(params or REPO_PARAMS)
+    root, demo = Path(data_root), p['profiles']['demo']
+    data = {**demo['data'], **{f'{k}_root': str(root/d) for k, d in (('srraw', 'srraw'), ('ffhq', 'ffhq'), ('cufed', 'cufed'), ('qdimd', 'qd_imd'))}}
+    keep = lambda e: {**e, 'profiles': {k: v for k, v in (e.get('profiles') or {}).items() if k == 'paper'}}
+    return {'profile': 'demo', 'data': p['data'], 'defaults': p['defaults'],
+            'profiles': {'demo': {'data': data, 'defaults': merge(demo['defaults'], TINY_RUN)}, 'paper': p['profiles']['paper']},
+            'experiments': {n: keep(p['experiments'][n]) for n in names}}
 
 # %% ../nbs/39_experiment.ipynb #8634a4fd
 def model_variants(params:dict|str|Path='params.yaml', # the params dict or a params.yaml path
