@@ -28,7 +28,7 @@ from .viz import to_uint8, source_map
 
 # %% auto #0
 __all__ = ['TARGETS', 'FIGURE_PAIR', 'card_numbers', 'card_intervals', 'check_targets', 'measure', 'search_accuracy',
-           'restoration_figure', 'card_markdown', 'real_pairs', 'ship']
+           'restoration_figure', 'card_markdown', 'real_pairs', 'ship', 'write_card']
 
 # %% ../nbs/58_shipped.ipynb #82125e28
 TARGETS = {   # issue 9: what the shipped model must show on held-out pairs (dB, TTSR-Y protocol)
@@ -235,6 +235,20 @@ def ship(recipe:str='ttsr_mini', # a key of `recipes` in the params file
          out:str|Path|None=None, # the weights file; default ttsr.checkpoint.DEFAULT_CHECKPOINT
          device:str='cpu', max_samples:int|None=None) -> dict:
     "Export runs/RECIPE's final weights, measure them on held-out photos and write the metrics JSON and model card beside them."
+    exp, run, ck, meta, stages = _run_record(recipe, params, runs_dir, checkpoint)
+    model = load_model(ck)
+    stored = load_checkpoint(ck).get('experiment_config') or to_dict(exp)   # the run's own config (final.pt and last.pt keep it)
+    out = Path(out or DEFAULT_CHECKPOINT)
+    save_checkpoint(out, model, recipe=recipe, experiment_config=stored, global_step=meta['global_step'],
+                    train_time_s=meta['train_time_s'])
+    record = {'file': out.name, 'recipe': recipe, 'commit': _git('rev-parse', '--short', 'HEAD'),
+              'dirty': bool(_git('status', '--porcelain', '--untracked-files=no')), 'cpu': _cpu_name(),
+              'metrics': measure(model, exp, device=device, max_samples=max_samples)}
+    write_text(out.parent/f'{out.stem}.metrics.json', json.dumps(record, indent=2) + '\n')
+    return write_card(recipe, params, runs_dir, checkpoint, out)
+
+def _run_record(recipe:str, params, runs_dir, checkpoint:str):
+    "The recipe's config, run folder, checkpoint, train_meta and its chain of stages (the recipes it starts from first)."
     exp = load_experiment(params, recipe)
     run = Path(runs_dir)/recipe
     if checkpoint not in ('final', 'last'): raise ValueError(f"checkpoint must be 'final' or 'last', got {checkpoint!r}")
@@ -246,19 +260,21 @@ def ship(recipe:str='ttsr_mini', # a key of `recipes` in the params file
     while e.init_from and (Path(runs_dir)/e.init_from/'train_meta.json').is_file() and not Path(e.init_from).suffix:
         stages.insert(0, {'recipe': e.init_from, **json.loads((Path(runs_dir)/e.init_from/'train_meta.json').read_text())})
         e = load_experiment(params, e.init_from)
-    stages.append({'recipe': recipe, **meta})
-    model = load_model(ck)
-    stored = load_checkpoint(ck).get('experiment_config') or to_dict(exp)   # the run's own config (final.pt and last.pt keep it)
+    return exp, run, ck, meta, stages + [{'recipe': recipe, **meta}]
+
+def write_card(recipe:str='ttsr_mini', params:str|Path='params.yaml', runs_dir:str|Path='runs', checkpoint:str='final',
+               out:str|Path|None=None, # the shipped weights file; its `.metrics.json` record beside it is read
+              ) -> dict:
+    "Write the model card of the shipped weights `out` from its record (the measurements and the commit `ship` stored) and the run's training record; measures nothing."
     out = Path(out or DEFAULT_CHECKPOINT)
-    save_checkpoint(out, model, recipe=recipe, experiment_config=stored, global_step=meta['global_step'],
-                    train_time_s=meta['train_time_s'])
-    metrics = measure(model, exp, device=device, max_samples=max_samples)
+    rec_path = out.parent/f'{out.stem}.metrics.json'
+    if not rec_path.is_file(): raise FileNotFoundError(f"{rec_path}: not found; ship the model first (ttsr-ship {recipe})")
+    record = json.loads(rec_path.read_text())
+    exp, run, ck, meta, stages = _run_record(recipe, params, runs_dir, checkpoint)
+    stored = load_checkpoint(out).get('experiment_config') or to_dict(exp)
     cfg_yaml = yaml.safe_dump({k: stored[k] for k in ('model', 'data', 'loss', 'train') if k in stored}, sort_keys=False, width=110, default_flow_style=None)
-    info = {'name': out.stem, 'file': out.name, 'recipe': recipe, 'size_mb': out.stat().st_size / 2**20,
-            'commit': _git('rev-parse', '--short', 'HEAD'), 'dirty': bool(_git('status', '--porcelain', '--untracked-files=no')),
-            'cpu': _cpu_name(), 'threads': '/'.join(str(st.get('torch_threads', 'unrecorded')) for st in stages),
-            'training': meta, 'stages': stages, 'config': stored, 'config_yaml': cfg_yaml, 'metrics': metrics,
-            'real_pairs': real_pairs(out)}
-    write_text(out.parent/f'{out.stem}.metrics.json', json.dumps({k: info[k] for k in ('file', 'recipe', 'commit', 'dirty', 'metrics')}, indent=2) + '\n')
+    info = {'cpu': _cpu_name(), **record, 'name': out.stem, 'size_mb': out.stat().st_size / 2**20,
+            'threads': '/'.join(str(st.get('torch_threads', 'unrecorded')) for st in stages),
+            'training': meta, 'stages': stages, 'config': stored, 'config_yaml': cfg_yaml, 'real_pairs': real_pairs(out)}
     write_text(out.parent/'README.md', card_markdown(info))
     return info

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 from ..cli import _run, command_parser
-from ..shipped import ship, restoration_figure
+from ..shipped import ship, write_card, restoration_figure
 from ..infer import DEFAULT_CHECKPOINT
 from ..checkpoint import load_model
 from ..viz import save_figure
@@ -25,6 +25,8 @@ def ship_main(argv:list[str]|None=None) -> int:
     p.add_argument('--runs-dir', type=Path, default=Path('runs'), help="folder of the run directories (default: runs)")
     p.add_argument('--checkpoint', choices=['final', 'last'], default='final',
                    help="'last' ships a run stopped early (its last complete epoch); the card says so")
+    p.add_argument('--card', action='store_true',
+                   help="only rewrite the model card from the stored measurements (models/NAME.metrics.json); measures nothing, weights untouched")
     p.add_argument('--figure', type=Path, default=None, metavar='PNG',
                    help="only draw the README's restoration figure with the shipped model into PNG (the pipeline's figure stage)")
     def command(a):
@@ -33,6 +35,9 @@ def ship_main(argv:list[str]|None=None) -> int:
             print(f"wrote {save_figure(restoration_figure(load_model(DEFAULT_CHECKPOINT)), a.figure)}")
             return
         if not a.params.is_file(): raise FileNotFoundError(f"{a.params}: parameters file not found")
+        if a.card:
+            print(f"wrote the model card of {write_card(a.recipe, a.params, a.runs_dir, checkpoint=a.checkpoint)['file']}")
+            return
         info = ship(a.recipe, a.params, a.runs_dir, checkpoint=a.checkpoint)
         for k, t in info['metrics']['on_grid']['targets'].items():
             v = '-' if t['value'] is None else f"{t['value']:+.2f}"
