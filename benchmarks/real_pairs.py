@@ -7,7 +7,9 @@ carry no licence), only the numbers. Fetch a repository, point --wide/--tele at 
         --wide CameraFusion/test/HR/IMG_20.jpg --tele CameraFusion/test/Ref/x1/IMG_20.jpg \
         --source "Tengfei-Wang/DCSR data/CameraFusion/test/{HR,Ref/x1}/IMG_20.jpg (iPhone 11 Pro, wide 26 mm-eq + tele 52 mm-eq)"
 
-Default flags, every core (as ttsr-complete runs); the JSON goes to results/real_pairs/NAME.json.
+Default flags, every core (as ttsr-complete runs); the JSON goes to results/real_pairs/NAME.json. Other weights:
+--checkpoint runs/EXP/checkpoints/final.pt --out-dir DIR. `--table DIR` prints the markdown table of every JSON under DIR
+(one row per weights file and pair; a single pair has no confidence interval, and the table says so).
 """
 import argparse, datetime, json, os, platform, sys
 from pathlib import Path
@@ -15,7 +17,29 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def table(folder:Path) -> str:
+    "Markdown table of the real-pair JSONs under `folder`: Y-PSNR gains over bicubic per weights file and pair."
+    rows = [json.loads(f.read_text()) for f in sorted(folder.rglob('*.json'))]
+    by_pair = {}
+    for r in rows: by_pair.setdefault(r['pair'], []).append(r)
+    f = lambda v: f"{v:+.2f}"
+    lines = [f"Y-PSNR gain over bicubic (dB) on {len(by_pair)} real pair(s) (`ttsr.realpairs`); "
+             + ("one pair, so no confidence interval: a difference between rows is one measurement, not a finding." if len(by_pair) == 1 else
+                "one measurement per pair."), "",
+             "| weights | pair | `ttsr-complete` inside / outside | network alone inside / outside | classical fusion with local alignment, inside |",
+             "|---|---|---|---|---|"]
+    for r in rows:
+        g = r['gain_over_bicubic_y_db']
+        lines.append(f"| {r['checkpoint']} | {r['pair']} | {f(g['ttsr_complete']['inside'])} / {f(g['ttsr_complete']['outside'])} | "
+                     f"{f(g['network']['inside'])} / {f(g['network']['outside'])} | {f(g['fusion_aligned']['inside'])} |")
+    return '\n'.join(lines)
+
+
 def main(argv=None):
+    if argv is None: argv = sys.argv[1:]
+    if argv[:1] == ['--table']:
+        if len(argv) != 2 or not Path(argv[1]).is_dir(): sys.exit("usage: real_pairs.py --table DIR (a folder of real-pair JSONs)")
+        print(table(Path(argv[1]))); return 0
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--name', required=True, help="name of the pair (the JSON file's stem)")
     p.add_argument('--wide', type=Path, required=True); p.add_argument('--tele', type=Path, required=True)

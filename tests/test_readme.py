@@ -36,3 +36,16 @@ def test_readme_findings_match_the_results():
     _check(header, rows, 'demo', load_outputs(ROOT))
     params = {**load_yaml(ROOT/'params.yaml'), 'profile': 'cpu'}
     _check(header, rows, 'cpu', load_outputs(CPU, params=params, thesis=ROOT/THESIS_NUMBERS))
+
+def test_real_pair_numbers_are_measured():
+    "The README's real-pair table and `benchmarks/real_pairs.py --table` quote the committed real-pair JSONs' gains."
+    import json, subprocess, sys
+    gains = {f"{v:+.2f}".replace('-', '−') for f in (ROOT/'results'/'real_pairs').rglob('*.json')
+             for m in json.loads(f.read_text())['gain_over_bicubic_y_db'].values() for v in m.values()}
+    _, rows = _table_after((ROOT/'README.md').read_text(), '**Real camera pairs**')
+    quoted = {n.replace('-', '−') for r in rows for n in re.findall(r'[+−-]\d+\.\d\d', ' '.join(r[1:]))}
+    assert quoted and quoted <= gains | {'0.00'}, quoted - gains
+    out = subprocess.run([sys.executable, str(ROOT/'benchmarks'/'real_pairs.py'), '--table', str(ROOT/'results'/'real_pairs')],
+                         capture_output=True, text=True, check=True).stdout
+    table = {n.replace('-', '−') for l in out.splitlines()[4:] if l.startswith('| ') for n in re.findall(r'[+-]\d+\.\d\d', l)}
+    assert 'no confidence interval' in out and table and table <= gains
