@@ -639,6 +639,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                              'ttsr.tables._ours': ('tables.html#_ours', 'ttsr/tables.py'),
                              'ttsr.tables.gains_figure': ('tables.html#gains_figure', 'ttsr/tables.py'),
                              'ttsr.tables.gains_table': ('tables.html#gains_table', 'ttsr/tables.py'),
+                             'ttsr.tables.reference_use_table': ('tables.html#reference_use_table', 'ttsr/tables.py'),
                              'ttsr.tables.table_6_1': ('tables.html#table_6_1', 'ttsr/tables.py'),
                              'ttsr.tables.table_6_2': ('tables.html#table_6_2', 'ttsr/tables.py'),
                              'ttsr.tables.table_6_4': ('tables.html#table_6_4', 'ttsr/tables.py'),

@@ -6,14 +6,16 @@
 from __future__ import annotations
 import pandas as pd
 from matplotlib.figure import Figure
-from .report import Outputs, score, ci95, paired, compare, time_difference, numeric, fmt_ci, fmt_paired, verdict, fid, gain, published_gain
+from .report import (Outputs, score, ci95, paired, compare, time_difference, numeric, fmt_ci, fmt_paired, verdict, fid, gain,
+                         published_gain, reference_use)
+from .findings import inside_minus_outside
 from .metrics import REGION_METRICS, METRIC_DIGITS
 from .differences import THESIS_RECIPES
 from .viz import plot_intervals
 
 # %% auto #0
-__all__ = ['table_6_1', 'table_6_2', 'gains_table', 'table_6_4', 'timings_table', 'table_experiments', 'table_6_5',
-           'gains_figure']
+__all__ = ['table_6_1', 'table_6_2', 'gains_table', 'table_6_4', 'timings_table', 'reference_use_table', 'table_experiments',
+           'table_6_5', 'gains_figure']
 
 # %% ../nbs/76_tables.ipynb #af164dcb
 def _ours(m:dict|None, method:str='model', region:str='full', published:dict|None=None, versus:dict|None=None) -> dict:
@@ -94,6 +96,19 @@ def timings_table(out:Outputs) -> pd.DataFrame:
     return numeric(pd.DataFrame(rows).T)
 
 # %% ../nbs/76_tables.ipynb #e1ff9e84
+def reference_use_table(out:Outputs) -> pd.DataFrame:
+    "On partial-overlap test sets: each model's paired PSNR gains over No-SR inside and outside the reference's footprint, their difference, and hole pixels inside it against Telea, each with its 95 % CI and image count."
+    rows = {}
+    for n, m in out.results.items():
+        if not reference_use(m): continue
+        checks = {'inside: model - No-SR': compare(m, m, 'model', 'no_sr', 'inside_overlap'),
+                  'outside: model - No-SR': compare(m, m, 'model', 'no_sr', 'outside_overlap'),
+                  'gain inside - gain outside': inside_minus_outside(m),
+                  'holes inside: model - Telea': compare(m, m, 'model', 'telea', 'masked_inside_overlap')}
+        rows[n] = {**{k: fmt_paired(d) for k, d in checks.items()}, 'images': checks['inside: model - No-SR'].get('n'),
+                   'images with holes': checks['holes inside: model - Telea'].get('n')}
+    return numeric(pd.DataFrame(rows).T)
+
 def table_experiments(out:Outputs, table:str) -> list[str]:
     "Our experiments that have a row in the thesis table `table` (a key of thesis_numbers.yaml), in its order."
     return [n for n in out.thesis[table]['rows'] if n in out.experiments]
