@@ -1,5 +1,5 @@
 """The README's status tables say what the committed results say."""
-import re
+import json, re, subprocess, sys
 from pathlib import Path
 from ttsr.config import load_yaml
 from ttsr.report import load_outputs, THESIS_NUMBERS
@@ -39,7 +39,6 @@ def test_readme_findings_match_the_results():
 
 def test_real_pair_numbers_are_measured():
     "The README's real-pair table and `benchmarks/real_pairs.py --table` quote the committed real-pair JSONs' gains."
-    import json, subprocess, sys
     gains = {f"{v:+.2f}".replace('-', '−') for f in (ROOT/'results'/'real_pairs').rglob('*.json')
              for m in json.loads(f.read_text())['gain_over_bicubic_y_db'].values() for v in m.values()}
     _, rows = _table_after((ROOT/'README.md').read_text(), '**Real camera pairs**')
