@@ -87,10 +87,15 @@ DEFAULT_WINDOW_RADIUS = 1  # lv3 pixels (= network-input pixels) around the regi
                            # alignment the registered position is right to about one of them
 AUTO_EXACT_MAX_PAIRS = 2 ** 30  # query x key lv3 positions up to which search='auto' runs the exact search (no alignment)
 
-def choose_search(search:str, input_hw:tuple[int, int], box:tuple[int, int, int, int], aligned:bool=True) -> str:
-    "'exact' or 'window': `search`; for 'auto' the window after local alignment, else the exact search while it is cheap."
+def choose_search(search:str, input_hw:tuple[int, int], box:tuple[int, int, int, int], aligned:bool=True,
+                  windowed:bool=True, # the model can search a window (hard attention without trainable projections)
+                 ) -> str:
+    "'exact' or 'window': `search`; for 'auto' the window after local alignment, else the exact search while it is cheap (always for a model that cannot search a window)."
     if search not in SEARCHES: raise ValueError(f"--search: expected one of {SEARCHES}, got {search!r}")
+    if search == 'window' and not windowed:
+        raise ValueError("--search window: this model cannot search a window (soft attention or trainable projections); use exact or auto")
     if search != 'auto': return search
+    if not windowed: return 'exact'
     if aligned: return 'window'
     keys = ((box[2] - box[0]) // LTE_STRIDES['lv3']) * ((box[3] - box[1]) // LTE_STRIDES['lv3'])   # the reference's lv3 positions
     return 'exact' if input_hw[0] * input_hw[1] * keys <= AUTO_EXACT_MAX_PAIRS else 'window'
@@ -149,7 +154,7 @@ def complete(model, wide:np.ndarray, tele:np.ndarray, H:np.ndarray, mask:np.ndar
     if follow_wide: weight *= agreement(lowpass(ref.astype(np.float32), s), wide_low, s)
     lr_img = wide if (hi, wi) == wide.shape[:2] else cv2.resize(wide, (wi, hi), interpolation=cv2.INTER_AREA)
     lr, hole_pad = pad_input(lr_img, hole)
-    chosen = choose_search(search, (hi, wi), g.box, aligned=align)
+    chosen = choose_search(search, (hi, wi), g.box, aligned=align, windowed=model.SearchTransfer.uses_shift)
     window = (-(y0 // SCALE), -(x0 // SCALE), window_radius) if chosen == 'window' else None
     device = torch.device(device) if device is not None else next(model.parameters()).device
     model.eval().to(device)
