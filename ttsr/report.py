@@ -19,8 +19,9 @@ from .stats import paired_difference
 # %% auto #0
 __all__ = ['THESIS_NUMBERS', 'APPENDIX_C', 'CURVE_GROUPS', 'VAL_CURVES', 'read_optional_json', 'read_curves', 'Outputs',
            'load_outputs', 'score', 'ci95', 'paired', 'fmt_ci', 'verdict', 'fmt_paired', 'per_image', 'paired_across',
-           'time_difference', 'compare', 'fid', 'gain', 'published_gain', 'regions_present', 'metrics_table', 'numeric',
-           'column_formats', 'reference_use', 'summary_entry', 'summary_numbers', 'write_summary', 'curve_groups']
+           'same_images', 'time_difference', 'compare', 'fid', 'gain', 'published_gain', 'regions_present',
+           'metrics_table', 'numeric', 'column_formats', 'reference_use', 'summary_entry', 'summary_numbers',
+           'write_summary', 'curve_groups']
 
 # %% ../nbs/75_report.ipynb #f0db7ba4
 THESIS_NUMBERS = Path('nbs')/'reports'/'thesis_numbers.yaml'   # relative to the repository root
@@ -100,16 +101,20 @@ def per_image(metrics:dict|None, method:str='model', region:str='full', protocol
 def paired_across(a:dict|None, b:dict|None, # two experiments' metrics.json
                   method_a:str='model', method_b:str='model', region:str='full', protocol:str='ttsr', metric:str='psnr') -> dict:
     "Experiment a minus experiment b image by image, when both scored the same test images; {} otherwise."
-    if not a or not b or a.get('test_protocol') != b.get('test_protocol') or a.get('test_set') != b.get('test_set'): return {}
+    if not same_images(a, b): return {}
     pa, pb = per_image(a, method_a, region, protocol, metric), per_image(b, method_b, region, protocol, metric)
     if pa is None or pb is None or len(pa) != len(pb): return {}
     return paired_difference(pa, pb)
+
+def same_images(a:dict|None, b:dict|None) -> bool:
+    "Both metrics.json scored the same test images: the same test set under the same protocol."
+    return bool(a) and bool(b) and a.get('test_protocol') == b.get('test_protocol') and a.get('test_set') == b.get('test_set')
 
 def time_difference(a:dict|None, b:dict|None) -> dict:
     "Experiment a's model inference time minus b's, image by image (ms), when both timed the same test images on the same device; {} otherwise."
     ta, tb = (((m or {}).get('methods', {}).get('model') or {}).get('time_per_image_s') or {} for m in (a, b))
     if not ta.get('per_image') or len(ta['per_image']) != len(tb.get('per_image') or []) or ta.get('device_name') != tb.get('device_name'): return {}
-    if a.get('test_protocol') != b.get('test_protocol') or a.get('test_set') != b.get('test_set'): return {}
+    if not same_images(a, b): return {}
     return paired_difference([1000 * t for t in ta['per_image']], [1000 * t for t in tb['per_image']])
 
 def compare(a:dict|None, b:dict|None, method_a:str='model', method_b:str='no_sr', region:str='full', protocol:str='ttsr',

@@ -15,7 +15,7 @@ from .evaluate import evaluate_model
 from .baselines import ref_origin
 from .experiment import load_experiment
 from .report import reference_use, score, paired_across, fmt_ci
-from .findings import inside_minus_outside
+from .tables import reference_use_intervals
 from .io import write_text
 import numpy as np
 import yaml
@@ -51,9 +51,7 @@ def card_intervals(regions:dict, # method -> region -> protocol -> metrics entry
     "Each card number's paired difference over the test pairs, with its 95 % CI ({} where the per-image values are missing)."
     m = {'methods': {k: {'metrics': v} for k, v in regions.items()}}
     d = lambda a, b, region: paired_across(m, m, a, b, region, protocol)
-    return {'inside_gain_db': d('model', 'no_sr', 'inside_overlap'), 'outside_gain_db': d('model', 'no_sr', 'outside_overlap'),
-            'inside_minus_outside_db': inside_minus_outside(m), 'holes_inside_vs_telea_db': d('model', 'telea', 'masked_inside_overlap'),
-            'full_gain_db': d('model', 'no_sr', 'full'), 'fusion_inside_gain_db': d('fusion', 'no_sr', 'inside_overlap')}
+    return {**reference_use_intervals(m, protocol), 'full_gain_db': d('model', 'no_sr', 'full'), 'fusion_inside_gain_db': d('fusion', 'no_sr', 'inside_overlap')}
 
 def check_targets(h:dict) -> dict:
     "target name -> {'value', 'bound', 'met'} for a `card_numbers` dict."

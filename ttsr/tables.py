@@ -14,8 +14,8 @@ from .differences import THESIS_RECIPES
 from .viz import plot_intervals
 
 # %% auto #0
-__all__ = ['table_6_1', 'table_6_2', 'gains_table', 'table_6_4', 'timings_table', 'reference_use_table', 'table_experiments',
-           'table_6_5', 'gains_figure']
+__all__ = ['table_6_1', 'table_6_2', 'gains_table', 'table_6_4', 'timings_table', 'reference_use_intervals',
+           'reference_use_table', 'table_experiments', 'table_6_5', 'gains_figure']
 
 # %% ../nbs/76_tables.ipynb #af164dcb
 def _ours(m:dict|None, method:str='model', region:str='full', published:dict|None=None, versus:dict|None=None) -> dict:
@@ -96,17 +96,24 @@ def timings_table(out:Outputs) -> pd.DataFrame:
     return numeric(pd.DataFrame(rows).T)
 
 # %% ../nbs/76_tables.ipynb #e1ff9e84
+def reference_use_intervals(m:dict|None, protocol:str='ttsr') -> dict:
+    "`reference_use`'s numbers as paired differences over the images, each with its 95 % CI ({} where not measured)."
+    return {'inside_gain_db': compare(m, m, 'model', 'no_sr', 'inside_overlap', protocol),
+            'outside_gain_db': compare(m, m, 'model', 'no_sr', 'outside_overlap', protocol),
+            'inside_minus_outside_db': inside_minus_outside(m),
+            'holes_inside_vs_telea_db': compare(m, m, 'model', 'telea', 'masked_inside_overlap', protocol)}
+
+_REFERENCE_USE_COLUMNS = {'inside_gain_db': 'inside: model - No-SR', 'outside_gain_db': 'outside: model - No-SR',
+                          'inside_minus_outside_db': 'gain inside - gain outside', 'holes_inside_vs_telea_db': 'holes inside: model - Telea'}
+
 def reference_use_table(out:Outputs) -> pd.DataFrame:
     "On partial-overlap test sets: each model's paired PSNR gains over No-SR inside and outside the reference's footprint, their difference, and hole pixels inside it against Telea, each with its 95 % CI and image count."
     rows = {}
     for n, m in out.results.items():
         if not reference_use(m): continue
-        checks = {'inside: model - No-SR': compare(m, m, 'model', 'no_sr', 'inside_overlap'),
-                  'outside: model - No-SR': compare(m, m, 'model', 'no_sr', 'outside_overlap'),
-                  'gain inside - gain outside': inside_minus_outside(m),
-                  'holes inside: model - Telea': compare(m, m, 'model', 'telea', 'masked_inside_overlap')}
-        rows[n] = {**{k: fmt_paired(d) for k, d in checks.items()}, 'images': checks['inside: model - No-SR'].get('n'),
-                   'images with holes': checks['holes inside: model - Telea'].get('n')}
+        d = reference_use_intervals(m)
+        rows[n] = {**{c: fmt_paired(d[k]) for k, c in _REFERENCE_USE_COLUMNS.items()}, 'images': d['inside_gain_db'].get('n'),
+                   'images with holes': d['holes_inside_vs_telea_db'].get('n')}
     return numeric(pd.DataFrame(rows).T)
 
 def table_experiments(out:Outputs, table:str) -> list[str]:
